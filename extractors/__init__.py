@@ -1,0 +1,3 @@
+"""Loss-landscape metrics of PyTorch models (placeholder: built in the extractors issue)."""
+
+__all__ = []

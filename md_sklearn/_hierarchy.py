@@ -1,0 +1,209 @@
+"""Declaring a fixed tree: the immutable node types :class:`Split` and :class:`Leaf`."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, replace
+
+__all__ = ["Leaf", "Split", "iter_splits"]
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A terminal node of a fixed hierarchy.
+
+    Parameters
+    ----------
+    label : object, default=None
+        The class this leaf predicts. ``None`` means the leaf predicts the
+        majority class of the training samples that reach it (ties go to the
+        class that sorts first).
+
+    Examples
+    --------
+    >>> from md_sklearn import Leaf
+    >>> Leaf("small")
+    Leaf(label='small')
+    >>> Leaf().label is None
+    True
+    """
+
+    label: object = None
+
+    def __str__(self):
+        return _render(self)
+
+
+@dataclass(frozen=True)
+class Split:
+    """An internal node of a fixed hierarchy: ``feature <= threshold`` goes left.
+
+    Only the threshold is learned; where it starts (``init``), where it may
+    go (``bounds``) and what lies below it are declared here.
+
+    Parameters
+    ----------
+    feature : str or int
+        Column name (for DataFrame input) or column index.
+    init : float
+        Initial threshold, used for this node until it is fitted (and by nodes
+        fitted before it). Must lie inside ``bounds``.
+    bounds : tuple of (float, float)
+        Search interval ``(low, high)`` with ``low < high``, both finite.
+    left, right : Split or Leaf
+        Subtrees for samples with ``feature <= threshold`` and ``> threshold``.
+    order : int or None, default=None
+        Position of this node in the fitting order (0 = fitted first). Nodes
+        without an ``order`` fill the remaining positions breadth-first.
+
+    Raises
+    ------
+    TypeError
+        If a field has the wrong type (e.g. a child that is not a node).
+    ValueError
+        If ``bounds`` are not finite with ``low < high`` or ``init`` lies
+        outside them. The message names the node.
+
+    Examples
+    --------
+    >>> from md_sklearn import Leaf, Split
+    >>> tree = Split("train_error", 0.5, (0, 1), Leaf("small"), Leaf("large"))
+    >>> print(tree)
+    [0] train_error <= t  (init 0.5, bounds [0, 1])
+    ├── yes: small
+    └── no:  large
+    >>> Split("x", 5.0, (0, 1), Leaf(), Leaf())
+    Traceback (most recent call last):
+    ...
+    ValueError: Split(feature='x'): expected init inside bounds [0.0, 1.0], got 5.0; ...
+    """
+
+    feature: str | int
+    init: float
+    bounds: tuple[float, float]
+    left: Split | Leaf
+    right: Split | Leaf
+    order: int | None = None
+
+    def __post_init__(self):
+        where = f"Split(feature={self.feature!r})"
+        if isinstance(self.feature, bool) or not isinstance(self.feature, (str, numbers.Integral)):
+            raise TypeError(
+                f"Split: expected feature to be a column name (str) or index (int), "
+                f"got {type(self.feature).__name__} {self.feature!r}."
+            )
+        if isinstance(self.feature, numbers.Integral):
+            if self.feature < 0:
+                raise ValueError(f"{where}: expected a non-negative column index, got {self.feature}.")
+            object.__setattr__(self, "feature", int(self.feature))
+        for name in ("left", "right"):
+            child = getattr(self, name)
+            if not isinstance(child, (Split, Leaf)):
+                raise TypeError(
+                    f"{where}: expected {name} to be a Split or a Leaf, got "
+                    f"{type(child).__name__}; wrap a class label as Leaf(label)."
+                )
+        try:
+            low, high = (float(b) for b in self.bounds)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"{where}: expected bounds as a pair of numbers (low, high), got {self.bounds!r}."
+            ) from None
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            raise ValueError(
+                f"{where}: expected finite bounds with low < high, got ({low}, {high}); "
+                f"give the interval the threshold may be searched in."
+            )
+        object.__setattr__(self, "bounds", (low, high))
+        if isinstance(self.init, bool) or not isinstance(self.init, numbers.Real):
+            raise TypeError(f"{where}: expected init to be a number, got {type(self.init).__name__}.")
+        init = float(self.init)
+        if not low <= init <= high:
+            raise ValueError(
+                f"{where}: expected init inside bounds [{low}, {high}], got {init}; "
+                f"move init into the interval or widen the bounds."
+            )
+        object.__setattr__(self, "init", init)
+        if self.order is not None:
+            if isinstance(self.order, bool) or not isinstance(self.order, numbers.Integral):
+                raise TypeError(f"{where}: expected order to be an int or None, got {self.order!r}.")
+            if self.order < 0:
+                raise ValueError(f"{where}: expected order >= 0, got {self.order}.")
+            object.__setattr__(self, "order", int(self.order))
+
+    def __str__(self):
+        return _render(self)
+
+    @property
+    def n_splits(self):
+        """Number of internal nodes of this tree."""
+        return sum(1 for _ in iter_splits(self))
+
+    def with_thresholds(self, thresholds):
+        """Return a copy whose ``init`` values are replaced, in preorder.
+
+        Parameters
+        ----------
+        thresholds : sequence of float
+            One value per internal node, in depth-first preorder.
+
+        Returns
+        -------
+        Split
+            The same shape with the new initial values (bounds widened if a
+            value falls outside them is *not* done: values must fit).
+        """
+        values = iter(thresholds)
+
+        def rebuild(node):
+            if isinstance(node, Leaf):
+                return node
+            t = next(values)
+            return replace(node, init=float(t), left=rebuild(node.left), right=rebuild(node.right))
+
+        return rebuild(self)
+
+
+def iter_splits(node):
+    """Yield the internal nodes of ``node`` in depth-first preorder."""
+    if isinstance(node, Split):
+        yield node
+        yield from iter_splits(node.left)
+        yield from iter_splits(node.right)
+
+
+def _render(node, thresholds=None):
+    """Text drawing of a hierarchy; ``thresholds`` (preorder) replaces the init display."""
+    lines = []
+    counter = iter(range(10**9))
+    fit_position = _fit_positions(node) if isinstance(node, Split) else {}
+
+    def label_text(leaf):
+        return "majority class" if leaf.label is None else str(leaf.label)
+
+    def walk(n, prefix, branch):
+        if isinstance(n, Leaf):
+            lines.append(f"{prefix}{branch}{label_text(n)}")
+            return
+        idx = next(counter)
+        if thresholds is None:
+            head = (f"[{fit_position[idx]}] {n.feature} <= t  (init {n.init:g}, "
+                    f"bounds [{n.bounds[0]:g}, {n.bounds[1]:g}])")
+        else:
+            head = f"[{fit_position[idx]}] {n.feature} <= {thresholds[idx]:.6g}"
+        lines.append(f"{prefix}{branch}{head}")
+        child_prefix = prefix + ("" if not branch else ("│   " if branch.startswith("├") else "    "))
+        walk(n.left, child_prefix, "├── yes: ")
+        walk(n.right, child_prefix, "└── no:  ")
+
+    walk(node, "", "")
+    return "\n".join(lines)
+
+
+def _fit_positions(root):
+    """Map preorder index of each split to its position in the fitting order."""
+    from md_sklearn._compile import fitting_order
+
+    order = fitting_order(root)
+    return {preorder: position for position, preorder in enumerate(order)}

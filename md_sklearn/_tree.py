@@ -1,0 +1,398 @@
+"""MDTreeClassifier: a decision tree of fixed shape whose thresholds are fitted one by one."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from md_sklearn._compile import flatten
+from md_sklearn._hierarchy import Leaf, Split
+from md_sklearn._presets import PRESET_NAMES, get_hierarchy
+from md_sklearn._routing import route, route_paths
+from md_sklearn._search import accuracy_profile, brent_threshold, exhaustive_threshold
+
+__all__ = ["MDTreeClassifier"]
+
+
+class MDTreeClassifier(ClassifierMixin, BaseEstimator):
+    """Model-diagnosis tree: a user-declared tree shape with fitted thresholds.
+
+    The shape of the tree (which feature each split tests, what each leaf
+    predicts) is fixed by ``hierarchy``; fitting only chooses the thresholds,
+    one split at a time in the declared order, each by maximising the training
+    accuracy of the whole tree with the other thresholds held at their current
+    values (fitted, or initial for splits not yet fitted). This is MD tree
+    (Zhou et al., ICML 2024). A sample goes left when ``feature <= threshold``.
+
+    Parameters
+    ----------
+    hierarchy : Split, str or None, default=None
+        The tree to fit: a :class:`Split` root, or the name of one of the
+        paper's trees (``"q1"``, ``"q1_cka"``, ``"q1_ood"``, ``"q2_width"``,
+        ``"q2_data"``; see :func:`get_hierarchy`). ``None`` fits a one-split
+        stump on feature 0 whose bounds are the training range of that feature
+        and whose two leaves predict their majority class.
+    threshold_search : {"brent", "exhaustive"}, default="brent"
+        ``"brent"`` reproduces the paper: bounded Brent minimisation
+        (``scipy.optimize.minimize_scalar(method="bounded")``, default options)
+        of minus the training accuracy. ``"exhaustive"`` takes, for each split,
+        the globally best threshold in its bounds (midpoints between sorted
+        training values), breaking ties towards the Brent answer.
+
+    Attributes
+    ----------
+    thresholds_ : ndarray of shape (n_splits,)
+        Fitted thresholds in fitting order.
+    hierarchy_ : Split
+        The fitted tree: each split's ``init`` is its fitted threshold and each
+        majority leaf carries the label it predicts.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen in ``fit``.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen in ``fit`` (DataFrame input only).
+    train_score_ : float
+        Training accuracy of the fitted tree.
+    tree_ : dict of ndarray
+        The fitted tree as plain arrays indexed by node id (depth-first
+        preorder, 0 = root): ``children_left``, ``children_right`` (-1 at
+        leaves), ``feature`` (column index, -1 at leaves), ``threshold`` (NaN
+        at leaves), ``value`` (training class counts per node),
+        ``leaf_class`` (class index each leaf predicts, -1 at splits),
+        ``fit_order`` (split node ids in fitting order), ``depth``.
+
+    See Also
+    --------
+    get_hierarchy : The paper's trees.
+    export_text : A text report of a fitted tree.
+    sklearn.tree.DecisionTreeClassifier : A tree whose shape is learned.
+
+    Notes
+    -----
+    Each objective evaluation costs one binary search: while one split is
+    fitted the others are fixed, so the training accuracy is a step function
+    of the split position, tabulated once per split in O(n log n).
+
+    ``predict`` returns each leaf's declared label; ``predict_proba`` returns
+    the class frequencies of the training samples in the leaf, so for a leaf
+    whose declared label is not its majority class the two disagree by design.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from md_sklearn import Leaf, MDTreeClassifier, Split
+    >>> X = np.array([[0.1], [0.4], [0.6], [0.9]])
+    >>> y = np.array(["small", "small", "large", "large"])
+    >>> tree = Split(0, 0.2, (0.0, 1.0), Leaf("small"), Leaf("large"))
+    >>> clf = MDTreeClassifier(tree).fit(X, y)
+    >>> clf.predict([[0.3], [0.7]])
+    array(['small', 'large'], dtype=object)
+    >>> clf.train_score_
+    1.0
+    >>> bool(0.4 <= clf.thresholds_[0] < 0.6)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "hierarchy": [None, StrOptions(set(PRESET_NAMES)), Split],
+        "threshold_search": [StrOptions({"brent", "exhaustive"})],
+    }
+
+    def __init__(self, hierarchy=None, threshold_search="brent"):
+        self.hierarchy = hierarchy
+        self.threshold_search = threshold_search
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # A handful of fixed splits cannot reach the accuracy generic checks ask of a
+        # free tree on arbitrary data (e.g. a stump cannot separate three classes).
+        tags.classifier_tags.poor_score = True
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the thresholds of the hierarchy on training data.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Features. Column names are required when the hierarchy names its
+            features (the paper's trees do).
+        y : array-like of shape (n_samples,)
+            Class labels; every class must be one some leaf can predict.
+
+        Returns
+        -------
+        self : MDTreeClassifier
+            The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If a hierarchy feature is missing from ``X``, the used features
+            hold NaN or infinity, a declared leaf label is absent from ``y``, or
+            ``y`` holds a class no leaf predicts.
+        """
+        X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite=False)
+        check_classification_targets(y)
+        root = self._resolve_hierarchy(X)
+        tree = flatten(root)
+        columns = self._resolve_columns(tree)
+        _check_finite(X, columns[tree.split_nodes], self._column_label)
+
+        self.classes_, y_codes = np.unique(y, return_inverse=True)
+        leaf_targets = self._leaf_targets(tree)
+        n_classes = self.classes_.size
+
+        thresholds = tree.init.copy()
+        for split_index in tree.fit_order:
+            node = tree.split_nodes[split_index]
+            xs, correct = accuracy_profile(
+                X, y_codes, n_classes, tree, columns, thresholds, leaf_targets, node
+            )
+            bounds = tree.bounds[node]
+            value = brent_threshold(xs, correct, X.shape[0], bounds)
+            if self.threshold_search == "exhaustive":
+                value = exhaustive_threshold(xs, correct, bounds, prefer=value)
+            thresholds[node] = value
+
+        value = np.zeros((tree.n_nodes, n_classes), dtype=np.int64)
+        rows, nodes = route_paths(
+            X, columns, thresholds, tree.children_left, tree.children_right, tree.depth
+        )
+        np.add.at(value, (nodes, y_codes[rows]), 1)
+        leaf_class = _resolve_leaf_classes(tree, leaf_targets, value)
+
+        self.tree_ = {
+            "children_left": tree.children_left,
+            "children_right": tree.children_right,
+            "feature": np.where(tree.children_left >= 0, columns, -1),
+            "threshold": np.where(tree.children_left >= 0, thresholds, np.nan),
+            "value": value,
+            "leaf_class": leaf_class,
+            "fit_order": tree.split_nodes[tree.fit_order],
+            "depth": np.intp(tree.depth),
+        }
+        self.thresholds_ = thresholds[tree.split_nodes[tree.fit_order]]
+        self.hierarchy_ = _fitted_hierarchy(root, thresholds[tree.split_nodes], leaf_class, tree,
+                                            self.classes_)
+        self.train_score_ = float(np.mean(leaf_class[self._leaves(X)] == y_codes))
+        return self
+
+    # ------------------------------------------------------------------ predict
+    def apply(self, X):
+        """Return the id of the leaf each sample ends in.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of int of shape (n_samples,)
+            Node ids (depth-first preorder, as in ``tree_`` and
+            :func:`export_text`).
+        """
+        check_is_fitted(self)
+        return self._leaves(self._validate_predict_input(X))
+
+    def predict(self, X):
+        """Predict the class of each sample: the label of the leaf it reaches.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        leaves = self._leaves(self._validate_predict_input(X))
+        return self.classes_[self.tree_["leaf_class"][leaves]]
+
+    def predict_proba(self, X):
+        """Class frequencies of the training samples in each sample's leaf.
+
+        A leaf no training sample reached gives probability 1 to its declared
+        (or inherited) label.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        leaves = self._leaves(self._validate_predict_input(X))
+        counts = self.tree_["value"].astype(float)
+        totals = counts.sum(axis=1, keepdims=True)
+        empty = totals[:, 0] == 0
+        counts[empty, self.tree_["leaf_class"][empty].clip(min=0)] = 1.0
+        proba = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
+        return proba[leaves]
+
+    def decision_path(self, X):
+        """Indicator of the nodes each sample passes through.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix of shape (n_samples, n_nodes)
+            Entry ``[i, j]`` is 1 when sample i visits node j.
+        """
+        check_is_fitted(self)
+        X = self._validate_predict_input(X)
+        t = self.tree_
+        rows, nodes = route_paths(X, t["feature"], t["threshold"], t["children_left"],
+                                  t["children_right"], int(t["depth"]))
+        data = np.ones(rows.size, dtype=np.int64)
+        shape = (X.shape[0], t["children_left"].size)
+        return sparse.csr_matrix((data, (rows, nodes)), shape=shape)
+
+    # ----------------------------------------------------------------- helpers
+    def _leaves(self, X):
+        t = self.tree_
+        return route(X, t["feature"], t["threshold"], t["children_left"], t["children_right"], 0)
+
+    def _validate_predict_input(self, X):
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite=False, reset=False)
+        t = self.tree_
+        _check_finite(X, t["feature"][t["children_left"] >= 0], self._column_label)
+        return X
+
+    def _column_label(self, column):
+        names = getattr(self, "feature_names_in_", None)
+        return repr(str(names[column])) if names is not None else f"column {column}"
+
+    def _resolve_hierarchy(self, X):
+        if self.hierarchy is None:
+            column = X[:, 0]
+            finite = column[np.isfinite(column)]
+            low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+            if not low < high:
+                low, high = low - 1.0, high + 1.0
+            return Split(0, 0.5 * (low + high), (low, high), Leaf(), Leaf())
+        if isinstance(self.hierarchy, str):
+            return get_hierarchy(self.hierarchy)
+        return self.hierarchy
+
+    def _resolve_columns(self, tree):
+        names = getattr(self, "feature_names_in_", None)
+        columns = np.zeros(tree.n_nodes, dtype=np.intp)
+        for node in tree.split_nodes:
+            feature = tree.features[node]
+            if isinstance(feature, numbers.Integral):
+                if feature >= self.n_features_in_:
+                    raise ValueError(
+                        f"Split(feature={feature}): expected a column index below "
+                        f"{self.n_features_in_} (X has {self.n_features_in_} columns), got {feature}."
+                    )
+                columns[node] = feature
+            elif names is None:
+                raise ValueError(
+                    f"Split(feature={feature!r}): expected X with column names because the "
+                    f"hierarchy names its features, got an array without names; pass a pandas "
+                    f"DataFrame with column {feature!r}, or declare the tree with integer column "
+                    f"indices."
+                )
+            else:
+                matches = np.flatnonzero(names == feature)
+                if matches.size == 0:
+                    raise ValueError(
+                        f"Split(feature={feature!r}): expected a column named {feature!r} in X, "
+                        f"got columns {list(map(str, names))}; select or compute that feature "
+                        f"first (e.g. with a ColumnTransformer)."
+                    )
+                columns[node] = matches[0]
+        return columns
+
+    def _leaf_targets(self, tree):
+        """Class code per node for fixed-label leaves, -1 elsewhere; checks labels vs y."""
+        known = {label: code for code, label in enumerate(self.classes_.tolist())}
+        targets = np.full(tree.n_nodes, -1, dtype=np.intp)
+        declared = set()
+        for node in tree.leaf_nodes:
+            label = tree.labels[node]
+            if label is None:
+                continue
+            if label not in known:
+                raise ValueError(
+                    f"Leaf(label={label!r}): expected a class present in y, got a label y never "
+                    f"takes (classes in y: {list(known)}); fix the leaf label or the target column."
+                )
+            targets[node] = known[label]
+            declared.add(label)
+        all_fixed = all(tree.labels[node] is not None for node in tree.leaf_nodes)
+        unreachable = [c for c in known if c not in declared]
+        if all_fixed and unreachable:
+            raise ValueError(
+                f"expected every class in y to be predicted by some leaf, got class(es) "
+                f"{unreachable} that no leaf of the hierarchy predicts; drop those rows "
+                f"(e.g. the paper drops label 'optimal': df[df[label] != 'optimal']) or add a "
+                f"leaf for them."
+            )
+        return targets
+
+
+def _check_finite(X, columns, describe):
+    for column in np.unique(columns):
+        bad = ~np.isfinite(X[:, column])
+        if bad.any():
+            raise ValueError(
+                f"expected finite values in feature {describe(column)} used by the tree, got "
+                f"{int(bad.sum())} NaN or infinite value(s) (first at row {int(np.argmax(bad))}); "
+                f"drop or impute those rows before fitting or predicting."
+            )
+
+
+def _resolve_leaf_classes(tree, leaf_targets, value):
+    """Class code predicted by each leaf (-1 at splits).
+
+    Fixed leaves keep their label; majority leaves take the majority of their
+    training samples, or, when none reached them, of the nearest ancestor that
+    had samples.
+    """
+    parent = np.full(tree.n_nodes, -1, dtype=np.intp)
+    for node in tree.split_nodes:
+        parent[tree.children_left[node]] = node
+        parent[tree.children_right[node]] = node
+    leaf_class = np.full(tree.n_nodes, -1, dtype=np.intp)
+    for node in tree.leaf_nodes:
+        if leaf_targets[node] >= 0:
+            leaf_class[node] = leaf_targets[node]
+            continue
+        source = node
+        while value[source].sum() == 0 and parent[source] >= 0:
+            source = parent[source]
+        leaf_class[node] = int(np.argmax(value[source]))
+    return leaf_class
+
+
+def _fitted_hierarchy(root, split_thresholds, leaf_class, tree, classes):
+    """The declared tree with fitted thresholds as ``init`` and resolved leaf labels."""
+    leaf_labels = iter(classes[leaf_class[node]] for node in tree.leaf_nodes)
+    thresholds = iter(split_thresholds)
+
+    def rebuild(node):
+        if isinstance(node, Leaf):
+            label = next(leaf_labels)
+            return Leaf(label.item() if hasattr(label, "item") else label)
+        t = float(next(thresholds))
+        return Split(node.feature, t, node.bounds, rebuild(node.left), rebuild(node.right),
+                     order=node.order)
+
+    return rebuild(root)

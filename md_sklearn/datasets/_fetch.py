@@ -1,0 +1,93 @@
+"""Checksum verification and atomic download of one file (standard library only)."""
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from urllib.request import urlopen
+
+_CHUNK_BYTES = 1 << 16
+
+
+def sha256_hex(content):
+    """Return the SHA-256 hex digest of ``content`` (bytes)."""
+    return hashlib.sha256(content).hexdigest()
+
+
+def download_verified(url, destination, expected_sha256, *, timeout):
+    """Download ``url`` to ``destination`` if its SHA-256 is ``expected_sha256``.
+
+    The bytes go to a temporary file in the destination folder, which replaces
+    ``destination`` atomically only once the checksum matches. On any failure the
+    temporary file, and any folder this call created, are removed.
+
+    Parameters
+    ----------
+    url : str
+        Address to fetch.
+    destination : pathlib.Path
+        Final path of the file.
+    expected_sha256 : str
+        Expected SHA-256 hex digest of the file.
+    timeout : float
+        Seconds to wait on the network before failing.
+
+    Returns
+    -------
+    pathlib.Path
+        ``destination``.
+
+    Raises
+    ------
+    OSError
+        If the download fails (network, HTTP or disk error).
+    ValueError
+        If the downloaded bytes do not have the expected checksum.
+    """
+    destination = Path(destination)
+    created = _make_folders(destination.parent)
+    tmp_name = None
+    try:
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{destination.name}.", suffix=".part", dir=destination.parent
+        )
+        digest = hashlib.sha256()
+        with os.fdopen(fd, "wb") as out, urlopen(url, timeout=timeout) as response:
+            while chunk := response.read(_CHUNK_BYTES):
+                digest.update(chunk)
+                out.write(chunk)
+        actual = digest.hexdigest()
+        if actual != expected_sha256:
+            raise ValueError(
+                f"checksum mismatch for {destination.name} downloaded from {url}: "
+                f"expected SHA-256 {expected_sha256}, got {actual}; nothing was saved."
+            )
+        os.replace(tmp_name, destination)
+    except BaseException:
+        if tmp_name is not None:
+            _remove_quietly(tmp_name)
+        for folder in reversed(created):
+            _rmdir_if_empty(folder)
+        raise
+    return destination
+
+
+def _make_folders(folder):
+    """Create ``folder`` and its missing parents; return those created, outermost first."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()][::-1]
+    folder.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+def _remove_quietly(path):
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def _rmdir_if_empty(folder):
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
