@@ -24,8 +24,14 @@ MD_TREE_FEATURES = {
 }
 LABELS = {"q1": "bs_failure", "q2_width": "width_vs_batch"}
 
-METHODS = ("hyperparameter_dt", "validation_dt", "landscape_dt", "hyper_validation_dt",
-           "md_tree", "md_tree_exhaustive")
+METHODS = (
+    "hyperparameter_dt",
+    "validation_dt",
+    "landscape_dt",
+    "hyper_validation_dt",
+    "md_tree",
+    "md_tree_exhaustive",
+)
 METHOD_TITLES = {
     "hyperparameter_dt": "Hyperparameter+DT",
     "validation_dt": "Validation+DT",
@@ -40,7 +46,7 @@ METHOD_TITLES = {
 class Case:
     number: int
     title: str
-    task: str            # key of LABELS / get_hierarchy name
+    task: str  # key of LABELS / get_hierarchy name
     sampling: str
     k: int
     #: Published Table B means (truncated to 2 decimals) and, for MD tree and
@@ -49,21 +55,71 @@ class Case:
 
 
 CASES = (
-    Case(1, "Q1 dataset transfer", "q1", "random", 8,
-         {"hyperparameter_dt": 49.56, "validation_dt": 72.82, "md_tree": 87.7051,
-          "landscape_dt": 84.90}),
-    Case(2, "Q1 scale transfer (<= 5K images)", "q1", "data_limit", 1,
-         {"hyperparameter_dt": 64.74, "validation_dt": 51.73, "md_tree": 75.8974,
-          "landscape_dt": 85.38}),
-    Case(3, "Q1 scale transfer (<= 0.011M params)", "q1", "width_limit", 2,
-         {"hyperparameter_dt": 60.12, "validation_dt": 67.55, "md_tree": 82.5641,
-          "landscape_dt": 53.91}),
-    Case(4, "Q2 dataset transfer", "q2_width", "random_data", 1,
-         {"hyperparameter_dt": 53.54, "validation_dt": 55.79, "md_tree": 74.1055,
-          "landscape_dt": 69.16}),
-    Case(5, "Q2 scale transfer (<= 5K images)", "q2_width", "data_limit", 1,
-         {"hyperparameter_dt": 53.54, "validation_dt": 63.61, "md_tree": 78.1686,
-          "landscape_dt": 73.78}),
+    Case(
+        1,
+        "Q1 dataset transfer",
+        "q1",
+        "random",
+        8,
+        {
+            "hyperparameter_dt": 49.56,
+            "validation_dt": 72.82,
+            "md_tree": 87.7051,
+            "landscape_dt": 84.90,
+        },
+    ),
+    Case(
+        2,
+        "Q1 scale transfer (<= 5K images)",
+        "q1",
+        "data_limit",
+        1,
+        {
+            "hyperparameter_dt": 64.74,
+            "validation_dt": 51.73,
+            "md_tree": 75.8974,
+            "landscape_dt": 85.38,
+        },
+    ),
+    Case(
+        3,
+        "Q1 scale transfer (<= 0.011M params)",
+        "q1",
+        "width_limit",
+        2,
+        {
+            "hyperparameter_dt": 60.12,
+            "validation_dt": 67.55,
+            "md_tree": 82.5641,
+            "landscape_dt": 53.91,
+        },
+    ),
+    Case(
+        4,
+        "Q2 dataset transfer",
+        "q2_width",
+        "random_data",
+        1,
+        {
+            "hyperparameter_dt": 53.54,
+            "validation_dt": 55.79,
+            "md_tree": 74.1055,
+            "landscape_dt": 69.16,
+        },
+    ),
+    Case(
+        5,
+        "Q2 scale transfer (<= 5K images)",
+        "q2_width",
+        "data_limit",
+        1,
+        {
+            "hyperparameter_dt": 53.54,
+            "validation_dt": 63.61,
+            "md_tree": 78.1686,
+            "landscape_dt": 73.78,
+        },
+    ),
 )
 
 
@@ -81,13 +137,17 @@ def features(method, task):
 
 def make_pipeline(method, task, random_state=None):
     """``Pipeline(ColumnTransformer(select the method's columns), classifier)``."""
-    select = ColumnTransformer([("features", "passthrough", features(method, task))],
-                               remainder="drop", verbose_feature_names_out=False)
+    select = ColumnTransformer(
+        [("features", "passthrough", features(method, task))],
+        remainder="drop",
+        verbose_feature_names_out=False,
+    )
     select.set_output(transform="pandas")
     if method.startswith("md_tree"):
         search = "exhaustive" if method.endswith("exhaustive") else "brent"
         model = MDTreeClassifier(task, threshold_search=search)
     else:
-        model = DecisionTreeClassifier(criterion="gini", max_depth=BASELINE_TREE_DEPTH,
-                                       random_state=random_state)
+        model = DecisionTreeClassifier(
+            criterion="gini", max_depth=BASELINE_TREE_DEPTH, random_state=random_state
+        )
     return Pipeline([("select", select), ("model", model)])

@@ -8,56 +8,39 @@ import sys
 import time
 
 import numpy as np
-from sklearn.model_selection import cross_validate
 
 from benchmarks import STARTED_AT
-from benchmarks._tableb import CASES, LABELS, METHOD_TITLES, METHODS, make_pipeline
+from benchmarks._evaluate import evaluate, load_transfer_tables
+from benchmarks._tableb import CASES, METHOD_TITLES, METHODS
 from md_sklearn._constants import PAPER_SEEDS
-from md_sklearn.datasets import load_model_diagnosis
-from md_sklearn.model_selection import TransferSplit, transfer_table
-
-
-def evaluate(method, case, X, y, groups, seeds=PAPER_SEEDS, dt_random_state="seed"):
-    """Test accuracies (percent) and training sizes of one method on one case.
-
-    Decision-tree baselines get ``random_state=seed`` per repetition (the
-    protocol); with ``dt_random_state`` an int, every tree uses that value.
-    """
-    per_seed = not method.startswith("md_tree") and dt_random_state == "seed"
-    runs = [[seed] for seed in seeds] if per_seed else [list(seeds)]
-    scores, n_train = [], []
-    for run in runs:
-        random_state = run[0] if per_seed else (None if method.startswith("md_tree")
-                                                else dt_random_state)
-        cv = TransferSplit(case.sampling, case.k, seeds=run)
-        result = cross_validate(make_pipeline(method, case.task, random_state), X, y,
-                                groups=groups, cv=cv, return_indices=True)
-        scores.extend(100.0 * result["test_score"])
-        n_train.extend(len(train) for train in result["indices"]["train"])
-    return scores, n_train
 
 
 def run(data_home=None, seeds=PAPER_SEEDS, dt_random_state="seed"):
-    tables = {name: load_model_diagnosis(name, data_home=data_home) for name in ("clean", "noisy")}
-    prepared = {task: transfer_table(tables["clean"], tables["noisy"], label)
-                for task, label in LABELS.items()}
+    prepared = load_transfer_tables(data_home)
     results = []
     for case in CASES:
         X, y, groups = prepared[case.task]
         for method in METHODS:
             scores, n_train = evaluate(method, case, X, y, groups, seeds, dt_random_state)
-            results.append({
-                "case": case.number, "method": method,
-                "mean": float(np.mean(scores)), "std": float(np.std(scores)),
-                "scores": [float(s) for s in scores], "n_train": n_train,
-                "published": case.published.get(method),
-            })
+            results.append(
+                {
+                    "case": case.number,
+                    "method": method,
+                    "mean": float(np.mean(scores)),
+                    "std": float(np.std(scores)),
+                    "scores": [float(s) for s in scores],
+                    "n_train": n_train,
+                    "published": case.published.get(method),
+                }
+            )
     return results
 
 
 def format_table(results):
-    lines = [f"{'case':<5}{'method':<22}{'mean':>9} {'± std':>7}{'n_train':>10}"
-             f"{'published':>11}{'diff':>9}"]
+    lines = [
+        f"{'case':<5}{'method':<22}{'mean':>9} {'± std':>7}{'n_train':>10}"
+        f"{'published':>11}{'diff':>9}"
+    ]
     titles = {c.number: c.title for c in CASES}
     for row in results:
         if row["method"] == METHODS[0]:
@@ -67,8 +50,10 @@ def format_table(results):
         diff = f"{row['mean'] - published:>+9.4f}" if published is not None else f"{'':>9}"
         n = sorted(set(row["n_train"]))
         n_text = str(n[0]) if len(n) == 1 else f"{min(n)}-{max(n)}"
-        lines.append(f"{row['case']:<5}{METHOD_TITLES[row['method']]:<22}{row['mean']:>9.4f} "
-                     f"{row['std']:>7.4f}{n_text:>10}{pub}{diff}")
+        lines.append(
+            f"{row['case']:<5}{METHOD_TITLES[row['method']]:<22}{row['mean']:>9.4f} "
+            f"{row['std']:>7.4f}{n_text:>10}{pub}{diff}"
+        )
     return "\n".join(lines)
 
 
@@ -76,21 +61,28 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks paper", description=__doc__)
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--data-home", metavar="DIR", help="folder holding the published CSVs")
-    parser.add_argument("--dt-random-state", default="seed",
-                        help="'seed' (one tree per repetition seed, the protocol; reproduces "
-                             "Table B within 0.03) or an int used by every baseline tree")
+    parser.add_argument(
+        "--dt-random-state",
+        default="seed",
+        help="'seed' (one tree per repetition seed, the protocol; reproduces "
+        "Table B within 0.03) or an int used by every baseline tree",
+    )
     args = parser.parse_args(argv)
     dt_random_state = args.dt_random_state
     if dt_random_state != "seed":
         try:
             dt_random_state = int(dt_random_state)
         except ValueError:
-            parser.error(f"--dt-random-state: expected 'seed' or an integer, got {dt_random_state!r}")
+            parser.error(
+                f"--dt-random-state: expected 'seed' or an integer, got {dt_random_state!r}"
+            )
     start = time.perf_counter()
     results = run(args.data_home, dt_random_state=dt_random_state)
     seconds = time.perf_counter() - start
-    print("Table B (test accuracy on the noisy collection, percent; mean and population std over "
-          f"seeds {list(PAPER_SEEDS)})")
+    print(
+        "Table B (test accuracy on the noisy collection, percent; mean and population std over "
+        f"seeds {list(PAPER_SEEDS)})"
+    )
     print(format_table(results))
     total = time.perf_counter() - STARTED_AT
     print(f"\nwall time: {seconds:.2f} s for the benchmark, {total:.2f} s including imports")

@@ -73,12 +73,12 @@ class FlatTree:
     ``split_nodes``) in fitting order.
     """
 
-    features: tuple          # per node: feature key, None for leaves
+    features: tuple  # per node: feature key, None for leaves
     children_left: np.ndarray
     children_right: np.ndarray
-    init: np.ndarray         # per node, NaN for leaves
-    bounds: np.ndarray       # (n_nodes, 2), NaN for leaves
-    labels: tuple            # per node: declared leaf label (None = majority / not a leaf)
+    init: np.ndarray  # per node, NaN for leaves
+    bounds: np.ndarray  # (n_nodes, 2), NaN for leaves
+    labels: tuple  # per node: declared leaf label (None = majority / not a leaf)
     split_nodes: np.ndarray
     leaf_nodes: np.ndarray
     fit_order: np.ndarray

@@ -42,14 +42,14 @@ def export_text(clf, *, feature_names=None, decimals=4):
     --------
     >>> import numpy as np
     >>> from md_sklearn import Leaf, MDTreeClassifier, Split, export_text
-    >>> X = np.array([[0.1], [0.4], [0.6], [0.9]])
-    >>> y = np.array(["small", "small", "large", "large"])
+    >>> X = np.arange(0.05, 1.0, 0.1).reshape(-1, 1)
+    >>> y = np.where(X[:, 0] < 0.5, "small", "large")
     >>> clf = MDTreeClassifier(Split(0, 0.2, (0, 1), Leaf("small"), Leaf("large"))).fit(X, y)
     >>> print(export_text(clf, feature_names=["train_error"], decimals=2))
     [split 0] train_error <= 0.50
-    |   leaf 1 (regime 1): small  [n=2; large: 0, small: 2]
+    |   leaf 1 (regime 1): small  [n=5; large: 0, small: 5]
     [split 0] train_error >  0.50
-    |   leaf 2 (regime 2): large  [n=2; large: 2, small: 0]
+    |   leaf 2 (regime 2): large  [n=5; large: 5, small: 0]
     """
     check_is_fitted(clf)
     tree = clf.tree_
@@ -74,8 +74,10 @@ def export_text(clf, *, feature_names=None, decimals=4):
         counts = tree["value"][node]
         detail = ", ".join(f"{c}: {int(k)}" for c, k in zip(clf.classes_, counts))
         label = clf.classes_[tree["leaf_class"][node]]
-        lines.append(f"{indent}leaf {node} (regime {regime[node]}): {label}  "
-                     f"[n={int(counts.sum())}; {detail}]")
+        lines.append(
+            f"{indent}leaf {node} (regime {regime[node]}): {label}  "
+            f"[n={int(counts.sum())}; {detail}]"
+        )
 
     def walk(node, indent):
         if left[node] < 0:

@@ -95,7 +95,9 @@ class Split:
             )
         if isinstance(self.feature, numbers.Integral):
             if self.feature < 0:
-                raise ValueError(f"{where}: expected a non-negative column index, got {self.feature}.")
+                raise ValueError(
+                    f"{where}: expected a non-negative column index, got {self.feature}."
+                )
             object.__setattr__(self, "feature", int(self.feature))
         for name in ("left", "right"):
             child = getattr(self, name)
@@ -117,7 +119,9 @@ class Split:
             )
         object.__setattr__(self, "bounds", (low, high))
         if isinstance(self.init, bool) or not isinstance(self.init, numbers.Real):
-            raise TypeError(f"{where}: expected init to be a number, got {type(self.init).__name__}.")
+            raise TypeError(
+                f"{where}: expected init to be a number, got {type(self.init).__name__}."
+            )
         init = float(self.init)
         if not low <= init <= high:
             raise ValueError(
@@ -127,7 +131,9 @@ class Split:
         object.__setattr__(self, "init", init)
         if self.order is not None:
             if isinstance(self.order, bool) or not isinstance(self.order, numbers.Integral):
-                raise TypeError(f"{where}: expected order to be an int or None, got {self.order!r}.")
+                raise TypeError(
+                    f"{where}: expected order to be an int or None, got {self.order!r}."
+                )
             if self.order < 0:
                 raise ValueError(f"{where}: expected order >= 0, got {self.order}.")
             object.__setattr__(self, "order", int(self.order))
@@ -188,12 +194,16 @@ def _render(node, thresholds=None):
             return
         idx = next(counter)
         if thresholds is None:
-            head = (f"[{fit_position[idx]}] {n.feature} <= t  (init {n.init:g}, "
-                    f"bounds [{n.bounds[0]:g}, {n.bounds[1]:g}])")
+            head = (
+                f"[{fit_position[idx]}] {n.feature} <= t  (init {n.init:g}, "
+                f"bounds [{n.bounds[0]:g}, {n.bounds[1]:g}])"
+            )
         else:
             head = f"[{fit_position[idx]}] {n.feature} <= {thresholds[idx]:.6g}"
         lines.append(f"{prefix}{branch}{head}")
-        child_prefix = prefix + ("" if not branch else ("│   " if branch.startswith("├") else "    "))
+        child_prefix = prefix + (
+            "" if not branch else ("│   " if branch.startswith("├") else "    ")
+        )
         walk(n.left, child_prefix, "├── yes: ")
         walk(n.right, child_prefix, "└── no:  ")
 

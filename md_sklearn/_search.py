@@ -9,6 +9,8 @@ and every evaluation of the objective is a binary search in that table.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 import numpy as np
 from scipy.optimize import minimize_scalar
 
@@ -63,9 +65,7 @@ def accuracy_profile(X, y_codes, n_classes, tree, columns, thresholds, leaf_targ
     right_suffix = np.zeros((m + 1, n_cells), dtype=np.int64)
     right_suffix[steps, going_right] = 1
     counts = (
-        base
-        + np.cumsum(left_prefix, axis=0)
-        + np.cumsum(right_suffix[::-1], axis=0)[::-1]
+        base + np.cumsum(left_prefix, axis=0) + np.cumsum(right_suffix[::-1], axis=0)[::-1]
     ).reshape(m + 1, tree.n_nodes, n_classes)
     leaves = tree.leaf_nodes
     return xs, _leaf_scores(counts[:, leaves], leaf_targets[leaves])
@@ -78,8 +78,13 @@ def brent_threshold(xs, correct, n_samples, bounds):
     exactly as the reference implementation calls it.
     """
 
+    # bisect_right on a list counts the values <= t exactly like
+    # np.searchsorted(side="right") with less call overhead; int / int is
+    # correctly rounded, the same float as the reference's mean of booleans.
+    values, counts = xs.tolist(), correct.tolist()
+
     def objective(t):
-        return -(correct[np.searchsorted(xs, t, side="right")] / n_samples)
+        return -(counts[bisect_right(values, t)] / n_samples)
 
     result = minimize_scalar(objective, bounds=tuple(bounds), method="bounded")
     return float(result.x)
@@ -96,11 +101,15 @@ def exhaustive_threshold(xs, correct, bounds, prefer):
     """
     low, high = bounds
     m = xs.size
+    if m == 0:  # no training row reaches this split: every threshold scores the same
+        return float(prefer)
     k_low = int(np.searchsorted(xs, low, side="right"))
     k_high = int(np.searchsorted(xs, high, side="right"))
     positions = np.arange(k_low, k_high + 1)
     interior = (positions > 0) & (positions < m)
-    reachable = ~interior | (xs[np.clip(positions - 1, 0, max(m - 1, 0))] < xs[np.clip(positions, 0, max(m - 1, 0))])
+    reachable = ~interior | (
+        xs[np.clip(positions - 1, 0, m - 1)] < xs[np.clip(positions, 0, m - 1)]
+    )
     positions = positions[reachable]
     scores = correct[positions]
     best = scores.max()

@@ -88,16 +88,16 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
     --------
     >>> import numpy as np
     >>> from md_sklearn import Leaf, MDTreeClassifier, Split
-    >>> X = np.array([[0.1], [0.4], [0.6], [0.9]])
-    >>> y = np.array(["small", "small", "large", "large"])
+    >>> X = np.arange(0.05, 1.0, 0.1).reshape(-1, 1)  # ten samples
+    >>> y = np.where(X[:, 0] < 0.5, "small", "large")
     >>> tree = Split(0, 0.2, (0.0, 1.0), Leaf("small"), Leaf("large"))
     >>> clf = MDTreeClassifier(tree).fit(X, y)
     >>> clf.predict([[0.3], [0.7]])
-    array(['small', 'large'], dtype=object)
+    array(['small', 'large'], dtype='<U5')
     >>> clf.train_score_
     1.0
-    >>> bool(0.4 <= clf.thresholds_[0] < 0.6)
-    True
+    >>> round(float(clf.thresholds_[0]), 3)
+    0.5
     """
 
     _parameter_constraints: dict = {
@@ -181,8 +181,9 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
             "depth": np.intp(tree.depth),
         }
         self.thresholds_ = thresholds[tree.split_nodes[tree.fit_order]]
-        self.hierarchy_ = _fitted_hierarchy(root, thresholds[tree.split_nodes], leaf_class, tree,
-                                            self.classes_)
+        self.hierarchy_ = _fitted_hierarchy(
+            root, thresholds[tree.split_nodes], leaf_class, tree, self.classes_
+        )
         self.train_score_ = float(np.mean(leaf_class[self._leaves(X)] == y_codes))
         return self
 
@@ -257,8 +258,14 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate_predict_input(X)
         t = self.tree_
-        rows, nodes = route_paths(X, t["feature"], t["threshold"], t["children_left"],
-                                  t["children_right"], int(t["depth"]))
+        rows, nodes = route_paths(
+            X,
+            t["feature"],
+            t["threshold"],
+            t["children_left"],
+            t["children_right"],
+            int(t["depth"]),
+        )
         data = np.ones(rows.size, dtype=np.int64)
         shape = (X.shape[0], t["children_left"].size)
         return sparse.csr_matrix((data, (rows, nodes)), shape=shape)
@@ -392,7 +399,8 @@ def _fitted_hierarchy(root, split_thresholds, leaf_class, tree, classes):
             label = next(leaf_labels)
             return Leaf(label.item() if hasattr(label, "item") else label)
         t = float(next(thresholds))
-        return Split(node.feature, t, node.bounds, rebuild(node.left), rebuild(node.right),
-                     order=node.order)
+        return Split(
+            node.feature, t, node.bounds, rebuild(node.left), rebuild(node.right), order=node.order
+        )
 
     return rebuild(root)

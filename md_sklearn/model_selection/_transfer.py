@@ -64,8 +64,17 @@ default="random"
     [([0, 1], [4, 5])]
     """
 
-    def __init__(self, sampling="random", k=8, seeds=PAPER_SEEDS, *, pool="clean", test="noisy",
-                 data_column="data", width_column="width"):
+    def __init__(
+        self,
+        sampling="random",
+        k=8,
+        seeds=PAPER_SEEDS,
+        *,
+        pool="clean",
+        test="noisy",
+        data_column="data",
+        width_column="width",
+    ):
         self.sampling = sampling
         self.k = k
         self.seeds = seeds
@@ -196,8 +205,9 @@ def _check_k(k, available, what):
         )
 
 
-def transfer_table(pool, test, label, *, min_width=None, drop_label="optimal",
-                   names=("clean", "noisy")):
+def transfer_table(
+    pool, test, label, *, min_width=None, drop_label="optimal", names=("clean", "noisy")
+):
     """Concatenate a pool and a test collection for :class:`TransferSplit`.
 
     Rows whose ``label`` equals ``drop_label`` are dropped from both (the

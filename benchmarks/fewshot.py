@@ -1,0 +1,314 @@
+"""Few-shot curves of the MD tree paper: test accuracy vs training draw size k (Q1, Q2).
+
+For each task (Q1 ``bs_failure``, Q2 ``width_vs_batch``), each sampling protocol
+(``random`` k = 1 ... 24 (data, width) combinations, ``data_limit`` k = 1 ... 10,
+``width_limit`` k over the 13 widths) and each method, the training set is drawn
+from the clean collection once per repetition seed and the method is scored on
+the whole noisy collection (paper-protocol.md §3 and §5). Writes the curves as
+JSON and, when matplotlib is installed, one PNG figure per task.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks import STARTED_AT
+from benchmarks._evaluate import load_transfer_tables, random_state_for, score_seed
+from benchmarks._tableb import LABELS, METHOD_TITLES, METHODS
+from md_sklearn._constants import DATA_LEVELS, PAPER_SEEDS, WIDTHS
+
+TASKS = ("q1", "q2_width")
+TASK_TITLES = {"q1": "Q1: temperature too small or too large",
+               "q2_width": "Q2: model width or optimizer"}
+
+#: Sample factors k of each protocol. Source: paper-protocol.md §5 (random: 1 ... 24;
+#: data_limit: 1 ... 10; width_limit: the widths of the grid).
+PROTOCOLS = {
+    "random": tuple(range(1, 25)),
+    "data_limit": DATA_LEVELS,
+    "width_limit": WIDTHS,
+}
+PROTOCOL_AXES = {
+    "random": "k = (data, width) combinations drawn",
+    "data_limit": "k = data level limit (k × 10 % of CIFAR-10)",
+    "width_limit": "k = width limit",
+}
+
+DEFAULT_METHODS = ("md_tree", "md_tree_exhaustive", "landscape_dt", "validation_dt",
+                   "hyperparameter_dt")
+
+#: The paper's few-shot figure: Q1, random draws, k = 1 (12 models), MD tree reaches
+#: 76.64 % test accuracy. Source: paper-protocol.md §5.
+PAPER_POINT = {"task": "q1", "protocol": "random", "k": 1, "method": "md_tree",
+               "accuracy": 76.64}
+
+DEFAULT_JSON = os.path.join("benchmark-results", "fewshot.json")
+DEFAULT_PLOTS = "benchmark-results"
+
+
+def run(data_home=None, methods=DEFAULT_METHODS, tasks=TASKS, protocols=None,
+        seeds=PAPER_SEEDS):
+    """Every point of the few-shot curves, as a list of dicts.
+
+    Parameters
+    ----------
+    data_home : str, optional
+        Folder holding the published CSVs (default: ``MD_SKLEARN_DATA`` or the cache).
+    methods : sequence of str
+        Keys of ``benchmarks._tableb.METHODS``.
+    tasks : sequence of str
+        Keys of ``benchmarks._tableb.LABELS``.
+    protocols : dict, optional
+        Protocol -> sequence of k (default :data:`PROTOCOLS`).
+    seeds : sequence of int
+        Repetition seeds.
+
+    Returns
+    -------
+    list of dict
+        One dict per (task, protocol, k, method) with ``mean`` and ``std``
+        (ddof 0, percent; NaN when some seed could not be fitted), per-seed
+        ``scores`` and ``n_train``, ``mean_n_train`` and ``failures``
+        (seed, training rows, classes present and the error, per unfitted seed).
+    """
+    protocols = PROTOCOLS if protocols is None else protocols
+    prepared = load_transfer_tables(data_home)
+    points = []
+    for task in tasks:
+        X, y, groups = prepared[task]
+        for protocol, ks in protocols.items():
+            for k in ks:
+                for method in methods:
+                    results = [score_seed(method, task, protocol, k, X, y, groups, seed,
+                                          random_state_for(method, seed)) for seed in seeds]
+                    points.append(_summarise(task, protocol, k, method, results))
+    return points
+
+
+def _summarise(task, protocol, k, method, results):
+    scores = np.array([r.score for r in results])
+    n_train = [r.n_train for r in results]
+    return {
+        "task": task, "label": LABELS[task], "protocol": protocol, "k": int(k), "method": method,
+        "mean": float(np.mean(scores)), "std": float(np.std(scores)),
+        "scores": scores.tolist(), "seeds": [r.seed for r in results],
+        "n_train": n_train, "mean_n_train": float(np.mean(n_train)),
+        "failures": [{"seed": r.seed, "n_train": r.n_train, "classes": list(r.train_classes),
+                      "reason": r.reason} for r in results if r.reason is not None],
+    }
+
+
+def _json_safe(value):
+    """NaN -> None (JSON has no NaN), recursively."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+def write_json(points, path, seconds=None, seeds=PAPER_SEEDS):
+    """Write the curves to ``path`` atomically (a temporary file, then a rename).
+
+    Unfitted scores and the means/stds they spoil are written as ``null``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = _json_safe({
+        "seeds": list(seeds),
+        "tasks": {task: LABELS[task] for task in dict.fromkeys(p["task"] for p in points)},
+        "protocols": {protocol: sorted({p["k"] for p in points if p["protocol"] == protocol})
+                      for protocol in dict.fromkeys(p["protocol"] for p in points)},
+        "methods": list(dict.fromkeys(p["method"] for p in points)),
+        "paper": PAPER_POINT,
+        "points": points,
+        "seconds": seconds,
+    })
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent,
+                                         prefix=f".{path.name}.", delete=False)
+    try:
+        with handle:
+            json.dump(payload, handle, indent=2)
+        os.replace(handle.name, path)
+    except BaseException:
+        os.unlink(handle.name)
+        raise
+    return path
+
+
+def plot(points, folder):
+    """One PNG per task (a panel per protocol, a line per method, ±std shaded).
+
+    Returns the paths written; an empty list (and a note) when matplotlib is missing.
+    """
+    try:
+        import matplotlib
+    except ImportError:
+        print("note: matplotlib is not installed, so no figures were drawn "
+              "(pip install 'md-sklearn[plot]').")
+        return []
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for task in dict.fromkeys(p["task"] for p in points):
+        protocols = list(dict.fromkeys(p["protocol"] for p in points if p["task"] == task))
+        fig, axes = plt.subplots(1, len(protocols), figsize=(5.2 * len(protocols), 4.6),
+                                 sharey=True, squeeze=False)
+        for ax, protocol in zip(axes[0], protocols):
+            _draw_panel(ax, [p for p in points if p["task"] == task and p["protocol"] == protocol],
+                        task, protocol)
+        axes[0][0].set_ylabel("test accuracy on the noisy collection (%)")
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
+        fig.suptitle(f"{TASK_TITLES.get(task, task)} ({LABELS[task]}): few-shot curves, "
+                     f"mean ± std over {len(points[0]['seeds'])} seeds")
+        fig.tight_layout(rect=(0, 0.07, 1, 1))
+        path = folder / f"fewshot_{task}.png"
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def _draw_panel(ax, points, task, protocol):
+    for method in dict.fromkeys(p["method"] for p in points):
+        rows = sorted((p for p in points if p["method"] == method), key=lambda p: p["k"])
+        k = np.array([p["k"] for p in rows])
+        mean = np.array([p["mean"] for p in rows])
+        std = np.array([p["std"] for p in rows])
+        line, = ax.plot(k, mean, marker="o", markersize=3, linewidth=1.5,
+                        label=METHOD_TITLES[method])
+        ax.fill_between(k, mean - std, mean + std, color=line.get_color(), alpha=0.15,
+                        linewidth=0)
+        unfitted = [p["k"] for p in rows if p["failures"]]
+        if unfitted and method == "md_tree":
+            ax.text(0.98, 0.02, f"MD tree: no score at k = {_ks(unfitted)}\n"
+                    "(a draw holds one class only)", transform=ax.transAxes, ha="right",
+                    va="bottom", fontsize=8, color=line.get_color())
+    if (task, protocol) == (PAPER_POINT["task"], PAPER_POINT["protocol"]):
+        ax.plot(PAPER_POINT["k"], PAPER_POINT["accuracy"], marker="*", markersize=14,
+                color="black", linestyle="none", zorder=5)
+        ax.annotate(f"paper: {PAPER_POINT['accuracy']:.2f} % (MD tree, k = 1)",
+                    (PAPER_POINT["k"], PAPER_POINT["accuracy"]), xytext=(12, -22),
+                    textcoords="offset points", fontsize=8, arrowprops={"arrowstyle": "-"})
+    if protocol == "width_limit":
+        ax.set_xscale("log", base=2)
+        ticks = sorted({p["k"] for p in points})
+        ax.set_xticks(ticks, [str(t) for t in ticks], fontsize=7)
+        ax.minorticks_off()
+    ax.set_xlabel(PROTOCOL_AXES.get(protocol, "k"))
+    ax.set_title(protocol)
+    ax.grid(alpha=0.3)
+
+
+def _ks(values):
+    return ", ".join(str(v) for v in values)
+
+
+def format_table(points):
+    """Means per (task, protocol, k) and method; ``—`` where some seed could not be fitted."""
+    methods = list(dict.fromkeys(p["method"] for p in points))
+    width = 12
+    header = f"{'task':<9}{'protocol':<12}{'k':>4}{'n_train':>9}" + "".join(
+        f"{_short(m):>{width}}" for m in methods)
+    lines = [header]
+    by_key = {}
+    for p in points:
+        by_key.setdefault((p["task"], p["protocol"], p["k"]), {})[p["method"]] = p
+    for (task, protocol, k), row in by_key.items():
+        first = next(iter(row.values()))
+        cells = []
+        for method in methods:
+            p = row.get(method)
+            if p is None:
+                cells.append(f"{'':>{width}}")
+            elif p["failures"]:
+                unfit = f"— {len(p['failures'])}/{len(p['scores'])} unfit"
+                cells.append(f"{unfit:>{width}}")
+            else:
+                cells.append(f"{p['mean']:>{width}.2f}")
+        lines.append(f"{task:<9}{protocol:<12}{k:>4}{first['mean_n_train']:>9.1f}"
+                     + "".join(cells))
+    return "\n".join(lines)
+
+
+def _short(method):
+    return {"md_tree": "MDtree", "md_tree_exhaustive": "MDtree-exh", "landscape_dt": "LL+DT",
+            "validation_dt": "Val+DT", "hyperparameter_dt": "Hyper+DT",
+            "hyper_validation_dt": "HypVal+DT"}.get(method, method)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks fewshot", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", metavar="PATH", default=DEFAULT_JSON,
+                        help=f"where to write the curves (default: {DEFAULT_JSON})")
+    parser.add_argument("--plots", metavar="DIR", default=DEFAULT_PLOTS,
+                        help=f"folder for fewshot_<task>.png (default: {DEFAULT_PLOTS}/)")
+    parser.add_argument("--methods", nargs="+", metavar="METHOD", choices=METHODS,
+                        default=list(DEFAULT_METHODS),
+                        help=f"subset of {list(METHODS)} (default: {list(DEFAULT_METHODS)})")
+    parser.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
+    parser.add_argument("--data-home", metavar="DIR", help="folder holding the published CSVs")
+    args = parser.parse_args(argv)
+
+    start = time.perf_counter()
+    points = run(args.data_home, methods=list(dict.fromkeys(args.methods)))
+    seconds = time.perf_counter() - start
+    print("Few-shot curves (test accuracy on the noisy collection, percent; mean over seeds "
+          f"{list(PAPER_SEEDS)})")
+    print(format_table(points))
+    _print_paper_check(points)
+    _print_failures(points)
+    path = write_json(points, args.json, seconds=time.perf_counter() - STARTED_AT)
+    print(f"wrote {path}")
+    if not args.no_plots:
+        for figure in plot(points, args.plots):
+            print(f"wrote {figure}")
+    total = time.perf_counter() - STARTED_AT
+    print(f"\nwall time: {seconds:.2f} s for the benchmark, {total:.2f} s including imports "
+          "and output")
+    return 0
+
+
+def _print_paper_check(points):
+    key = (PAPER_POINT["task"], PAPER_POINT["protocol"], PAPER_POINT["k"], PAPER_POINT["method"])
+    match = [p for p in points if (p["task"], p["protocol"], p["k"], p["method"]) == key]
+    if match:
+        ours = match[0]["mean"]
+        verdict = "reproduced" if round(ours, 2) == PAPER_POINT["accuracy"] else "NOT reproduced"
+        print(f"\npaper check, Q1 random k = 1 MD tree: ours {ours:.4f} %, paper "
+              f"{PAPER_POINT['accuracy']:.2f} % -> {verdict} (to 2 decimals)")
+
+
+def _print_failures(points):
+    draws = {}
+    for p in points:
+        for f in p["failures"]:
+            key = (p["task"], p["protocol"], p["k"], f["seed"], f["n_train"], tuple(f["classes"]))
+            draws.setdefault(key, []).append(p["method"])
+    if not draws:
+        return
+    print(f"\n{len(draws)} training draws hold one class only; these fits failed and are "
+          "recorded as NaN (null in the JSON):")
+    for (task, protocol, k, seed, n_train, classes), methods in draws.items():
+        print(f"  {task} {protocol} k={k} seed={seed}: {n_train} rows, classes {list(classes)}"
+              f" -> {', '.join(methods)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Defaults of the landscape metrics, each with where it comes from.
+
+Source of every "paper" value: ``shared/docs/metrics.md`` (how the MD tree paper,
+Zhou et al. 2024, measured its features with the research code of Yang et al. 2021).
+Values marked "our choice" are engineering settings that do not change the quantity.
+"""
+
+# --- error and loss ---------------------------------------------------------
+#: Batch size of the evaluation passes (our choice: results do not depend on it
+#: because every model is evaluated in eval mode).
+EVAL_BATCH_SIZE = 1024
+
+# --- Hessian (hessian_t, hessian_e) -------------------------------------------
+#: Size of the one random batch the Hessian is taken on (paper: 200 samples).
+HESSIAN_N_SAMPLES = 200
+#: Largest number of Hutchinson probes (paper: at most 100).
+TRACE_MAX_PROBES = 100
+#: Stop when the running mean of the probes changes by less than this, relative
+#: (paper: 0.1 %).
+TRACE_RTOL = 1e-3
+#: Largest number of power iterations (paper: 100).
+EIGEN_MAX_ITER = 100
+#: Stop when the Rayleigh quotient changes by less than this, relative (paper: 1e-3).
+EIGEN_RTOL = 1e-3
+#: Floor added to the denominator of both relative-change rules, as in the
+#: research code (PyHessian: ``abs(new - old) / (abs(old) + 1e-6)``).
+RELATIVE_CHANGE_FLOOR = 1e-6
+#: Most probes evaluated in one vectorised call (our choice, measured with
+#: ``python -m benchmarks extractors``: larger blocks gave no further speed-up).
+MAX_PROBE_BLOCK = 16
+#: Memory the extra probes of one block may take, in bytes (our choice).
+PROBE_BLOCK_MEMORY_BYTES = 64 * 2**20
+
+# --- mode connectivity -----------------------------------------------------------
+#: Epochs of curve training (paper: 50 for the full 50k-image set; the research
+#: code kept the number of steps about constant, epochs = int(10 / fraction) * 5).
+CURVE_EPOCHS = 50
+#: Mini-batch size of curve training and of the BatchNorm re-estimate (paper: 128).
+CURVE_BATCH_SIZE = 128
+#: Base learning rate of curve training (paper: 0.01).
+CURVE_LR = 0.01
+#: SGD momentum of curve training (paper: 0.9).
+CURVE_MOMENTUM = 0.9
+#: Weight of the ½·wd·‖θ(t)‖² term of the curve loss (paper: 5e-4).
+CURVE_WEIGHT_DECAY = 5e-4
+#: Points of the curve that are evaluated (paper: t = 0.25, 0.5, 0.75).
+CURVE_POINTS = (0.25, 0.5, 0.75)
+#: Garipov et al. (2018) learning-rate schedule, per epoch: factor 1 up to this
+#: fraction of the epochs ...
+LR_SCHEDULE_FLAT_UNTIL = 0.5
+#: ... then linearly down to LR_SCHEDULE_FINAL_FACTOR at this fraction ...
+LR_SCHEDULE_DECAY_UNTIL = 0.9
+#: ... and this factor afterwards.
+LR_SCHEDULE_FINAL_FACTOR = 0.01
+
+# --- CKA ----------------------------------------------------------------------
+#: Number of shuffled training batches (paper: 6).
+CKA_N_BATCHES = 6
+#: Size of each batch (paper: 128, so 768 samples in all).
+CKA_BATCH_SIZE = 128
+#: Mixup parameter: one λ ~ Beta(16, 16) per batch (paper).
+CKA_MIXUP_ALPHA = 16.0

@@ -1,0 +1,180 @@
+"""Small frozen result objects returned by the extractors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+__all__ = [
+    "CKAResult",
+    "ErrorLossResult",
+    "HessianEigenvalueResult",
+    "HessianTraceResult",
+    "LinearBarrierResult",
+    "ModeConnectivityResult",
+]
+
+
+class _FloatResult:
+    """Mixin: ``float(result)`` is ``result.value``."""
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+
+@dataclass(frozen=True)
+class ErrorLossResult(_FloatResult):
+    """Error and loss of one model on a whole dataset.
+
+    Attributes
+    ----------
+    value : float
+        Error in percent, ``100 * (1 - accuracy)`` of the argmax predictions.
+    loss : float
+        Mean cross-entropy over the dataset.
+    n_samples : int
+        Number of samples evaluated.
+    """
+
+    value: float
+    loss: float
+    n_samples: int
+
+
+@dataclass(frozen=True)
+class HessianTraceResult(_FloatResult):
+    """Hutchinson estimate of the trace of the loss Hessian.
+
+    Attributes
+    ----------
+    value : float
+        Mean of the probe values ``vᵀHv`` (the trace estimate).
+    standard_error : float
+        Sample standard deviation of the probe values over ``sqrt(n_probes)``;
+        NaN when only one probe was drawn.
+    n_probes : int
+        Number of probes that entered the mean.
+    n_samples : int
+        Size of the batch the Hessian was taken on.
+    """
+
+    value: float
+    standard_error: float
+    n_probes: int
+    n_samples: int
+
+
+@dataclass(frozen=True)
+class HessianEigenvalueResult(_FloatResult):
+    """Power-iteration estimate of the top eigenvalue of the loss Hessian.
+
+    Attributes
+    ----------
+    value : float
+        Last Rayleigh quotient.
+    n_iter : int
+        Number of Hessian-vector products made.
+    converged : bool
+        Whether the relative-change rule stopped the iteration before ``max_iter``.
+    n_samples : int
+        Size of the batch the Hessian was taken on.
+    """
+
+    value: float
+    n_iter: int
+    converged: bool
+    n_samples: int
+
+
+@dataclass(frozen=True)
+class ModeConnectivityResult(_FloatResult):
+    """Trained Bezier curve between two models and its errors.
+
+    Attributes
+    ----------
+    value : float
+        Peak: minus the largest train error in percent over ``points`` (≤ 0; the
+        paper's ``mode_connectivity_peak``).
+    points : tuple of float
+        Curve parameters ``t`` that were evaluated.
+    errors : tuple of float
+        Train error in percent at each point.
+    losses : tuple of float
+        Mean train cross-entropy at each point.
+    middle : Mapping of str to torch.Tensor
+        The fitted middle point θ₁, one CPU tensor per parameter name (read-only view).
+    epochs : int
+        Epochs of curve training.
+    init : str
+        How the middle point started: ``"random"`` or ``"linear"``.
+    """
+
+    value: float
+    points: tuple[float, ...]
+    errors: tuple[float, ...]
+    losses: tuple[float, ...]
+    middle: Mapping[str, torch.Tensor]
+    epochs: int
+    init: str
+
+
+@dataclass(frozen=True)
+class LinearBarrierResult(_FloatResult):
+    """Errors along the straight line between two models.
+
+    Attributes
+    ----------
+    value : float
+        Barrier in percentage points: the largest excess, over ``points``, of the
+        train error at ``t`` above the straight interpolation of the end errors,
+        ``max_t [err(t) - ((1 - t) err(0) + t err(1))]``.  About 0 when the
+        straight path is as good as its ends; large when a ridge separates them.
+    peak : float
+        Minus the largest train error in percent over ``points`` (the sign
+        convention of :class:`ModeConnectivityResult`).
+    points : tuple of float
+        Interpolation parameters ``t`` that were evaluated (ends excluded).
+    errors : tuple of float
+        Train error in percent at each point.
+    losses : tuple of float
+        Mean train cross-entropy at each point.
+    end_errors : tuple of float
+        Train errors at ``t = 0`` and ``t = 1`` (after the same BatchNorm re-estimate).
+    """
+
+    value: float
+    peak: float
+    points: tuple[float, ...]
+    errors: tuple[float, ...]
+    losses: tuple[float, ...]
+    end_errors: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class CKAResult(_FloatResult):
+    """Linear CKA similarity of a group of models.
+
+    Attributes
+    ----------
+    value : float
+        Mean CKA over all ordered pairs ``(i, j)``, ``i != j``.
+    matrix : tuple of tuple of float
+        Pairwise CKA matrix (symmetric, ones on the diagonal); ``as_array()``
+        returns it as a NumPy array.
+    n_samples : int
+        Number of (mixed-up) samples the outputs were taken on.
+    estimator : str
+        ``"biased"`` or ``"unbiased"``.
+    """
+
+    value: float
+    matrix: tuple[tuple[float, ...], ...]
+    n_samples: int
+    estimator: str
+
+    def as_array(self) -> np.ndarray:
+        """Return the pairwise matrix as a new ``float64`` NumPy array."""
+        return np.array(self.matrix, dtype=np.float64)
