@@ -7,9 +7,8 @@ the whole noisy collection through :func:`sklearn.model_selection.cross_validate
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-import numpy as np
 from sklearn.model_selection import cross_validate
 
 from benchmarks._tableb import LABELS, make_pipeline
@@ -20,17 +19,11 @@ from md_sklearn.model_selection import TransferSplit, transfer_table
 
 @dataclass(frozen=True)
 class SeedScore:
-    """Test accuracy of one method on the draw of one repetition seed.
-
-    ``score`` is NaN when the method could not be fitted on a draw that holds
-    fewer classes than the task (``reason`` then says why).
-    """
+    """Test accuracy (percent) of one method on the draw of one repetition seed."""
 
     seed: int
-    score: float          # test accuracy, percent
+    score: float
     n_train: int
-    train_classes: tuple  # classes present in the training draw
-    reason: str | None = None
 
 
 def load_transfer_tables(data_home=None):
@@ -40,23 +33,23 @@ def load_transfer_tables(data_home=None):
             for task, label in LABELS.items()}
 
 
-def score_seed(method, task, sampling, k, X, y, groups, seed, random_state=None):
+def score_seed(method, task, sampling, k, X, y, groups, seed, random_state=None, cache=None):
     """Score ``method`` on the training draw of one seed.
 
-    A fit that fails with ``ValueError`` on a draw missing some of the task's
-    classes (MD tree's fixed-label leaves need every declared label in ``y``)
-    is recorded as NaN with the error message; any other error propagates.
+    With a dict as ``cache``, a draw already scored with the same method and
+    ``random_state`` (e.g. the deterministic ``*_limit`` draws of MD tree,
+    identical for every seed) is not fitted again: fitting is deterministic.
     """
     train, test = next(TransferSplit(sampling, k, seeds=[seed]).split(X, groups=groups))
-    train_classes = tuple(sorted(map(str, np.unique(y.iloc[train]))))
-    try:
-        result = cross_validate(make_pipeline(method, task, random_state), X, y,
-                                cv=[(train, test)], error_score="raise")
-    except ValueError as error:
-        if len(train_classes) >= np.unique(y).size:
-            raise
-        return SeedScore(seed, float("nan"), len(train), train_classes, str(error))
-    return SeedScore(seed, 100.0 * float(result["test_score"][0]), len(train), train_classes)
+    key = (method, task, random_state, train.tobytes(), test.tobytes())
+    if cache is not None and key in cache:
+        return replace(cache[key], seed=seed)
+    result = cross_validate(make_pipeline(method, task, random_state), X, y,
+                            cv=[(train, test)], error_score="raise")
+    result = SeedScore(seed, 100.0 * float(result["test_score"][0]), len(train))
+    if cache is not None:
+        cache[key] = result
+    return result
 
 
 def random_state_for(method, seed, dt_random_state="seed"):

@@ -13,7 +13,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 
 from md_sklearn import MDTreeClassifier
-from md_sklearn._constants import BASELINE_TREE_DEPTH
+from md_sklearn._constants import BASELINE_TREE_DEPTH, LABEL_CLASSES
 
 HYPERPARAMETERS = {"q1": ["log_data_amount", "log_para_amount"], "q2_width": ["log_data_amount"]}
 VALIDATION = ["train_error", "train_loss", "test_loss", "test_error"]
@@ -145,7 +145,9 @@ def make_pipeline(method, task, random_state=None):
     select.set_output(transform="pandas")
     if method.startswith("md_tree"):
         search = "exhaustive" if method.endswith("exhaustive") else "brent"
-        model = MDTreeClassifier(task, threshold_search=search)
+        # A few-shot draw can hold one class only; the tree still predicts both.
+        classes = [c for c in LABEL_CLASSES[LABELS[task]] if c != "optimal"]
+        model = MDTreeClassifier(task, threshold_search=search, classes=classes)
     else:
         model = DecisionTreeClassifier(
             criterion="gini", max_depth=BASELINE_TREE_DEPTH, random_state=random_state

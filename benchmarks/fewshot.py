@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import tempfile
@@ -76,22 +75,22 @@ def run(data_home=None, methods=DEFAULT_METHODS, tasks=TASKS, protocols=None,
     -------
     list of dict
         One dict per (task, protocol, k, method) with ``mean`` and ``std``
-        (ddof 0, percent; NaN when some seed could not be fitted), per-seed
-        ``scores`` and ``n_train``, ``mean_n_train`` and ``failures``
-        (seed, training rows, classes present and the error, per unfitted seed).
+        (ddof 0, percent), per-seed ``scores`` and ``n_train``, and ``mean_n_train``.
     """
     protocols = PROTOCOLS if protocols is None else protocols
     prepared = load_transfer_tables(data_home)
-    points = []
-    for task in tasks:
-        X, y, groups = prepared[task]
-        for protocol, ks in protocols.items():
-            for k in ks:
-                for method in methods:
-                    results = [score_seed(method, task, protocol, k, X, y, groups, seed,
-                                          random_state_for(method, seed)) for seed in seeds]
-                    points.append(_summarise(task, protocol, k, method, results))
-    return points
+    return [point for task in tasks for protocol, ks in protocols.items() for k in ks
+            for point in _score_point(task, protocol, k, methods, *prepared[task], seeds)]
+
+
+def _score_point(task, protocol, k, methods, X, y, groups, seeds):
+    """Every method at one (task, protocol, k)."""
+    cache = {}  # the *_limit draws repeat across seeds; MD tree needs one fit for them
+    return [_summarise(task, protocol, k, method,
+                       [score_seed(method, task, protocol, k, X, y, groups, seed,
+                                   random_state_for(method, seed), cache=cache)
+                        for seed in seeds])
+            for method in methods]
 
 
 def _summarise(task, protocol, k, method, results):
@@ -102,30 +101,16 @@ def _summarise(task, protocol, k, method, results):
         "mean": float(np.mean(scores)), "std": float(np.std(scores)),
         "scores": scores.tolist(), "seeds": [r.seed for r in results],
         "n_train": n_train, "mean_n_train": float(np.mean(n_train)),
-        "failures": [{"seed": r.seed, "n_train": r.n_train, "classes": list(r.train_classes),
-                      "reason": r.reason} for r in results if r.reason is not None],
     }
-
-
-def _json_safe(value):
-    """NaN -> None (JSON has no NaN), recursively."""
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(item) for item in value]
-    return value
 
 
 def write_json(points, path, seconds=None, seeds=PAPER_SEEDS):
     """Write the curves to ``path`` atomically (a temporary file, then a rename).
 
-    Unfitted scores and the means/stds they spoil are written as ``null``.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = _json_safe({
+    payload = {
         "seeds": list(seeds),
         "tasks": {task: LABELS[task] for task in dict.fromkeys(p["task"] for p in points)},
         "protocols": {protocol: sorted({p["k"] for p in points if p["protocol"] == protocol})
@@ -134,12 +119,15 @@ def write_json(points, path, seconds=None, seeds=PAPER_SEEDS):
         "paper": PAPER_POINT,
         "points": points,
         "seconds": seconds,
-    })
+    }
     handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent,
                                          prefix=f".{path.name}.", delete=False)
     try:
         with handle:
-            json.dump(payload, handle, indent=2)
+            json.dump(payload, handle, indent=2, allow_nan=False)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(handle.name, 0o666 & ~umask)  # a temporary file is created owner-only
         os.replace(handle.name, path)
     except BaseException:
         os.unlink(handle.name)
@@ -194,17 +182,10 @@ def _draw_panel(ax, points, task, protocol):
                         label=METHOD_TITLES[method])
         ax.fill_between(k, mean - std, mean + std, color=line.get_color(), alpha=0.15,
                         linewidth=0)
-        unfitted = [p["k"] for p in rows if p["failures"]]
-        if unfitted and method == "md_tree":
-            ax.text(0.98, 0.02, f"MD tree: no score at k = {_ks(unfitted)}\n"
-                    "(a draw holds one class only)", transform=ax.transAxes, ha="right",
-                    va="bottom", fontsize=8, color=line.get_color())
     if (task, protocol) == (PAPER_POINT["task"], PAPER_POINT["protocol"]):
-        ax.plot(PAPER_POINT["k"], PAPER_POINT["accuracy"], marker="*", markersize=14,
-                color="black", linestyle="none", zorder=5)
-        ax.annotate(f"paper: {PAPER_POINT['accuracy']:.2f} % (MD tree, k = 1)",
-                    (PAPER_POINT["k"], PAPER_POINT["accuracy"]), xytext=(12, -22),
-                    textcoords="offset points", fontsize=8, arrowprops={"arrowstyle": "-"})
+        ax.plot(PAPER_POINT["k"], PAPER_POINT["accuracy"], marker="*", markersize=13,
+                markerfacecolor="none", markeredgecolor="black", linestyle="none", zorder=5,
+                label=f"paper: MD tree, k = {PAPER_POINT['k']} ({PAPER_POINT['accuracy']:.2f} %)")
     if protocol == "width_limit":
         ax.set_xscale("log", base=2)
         ticks = sorted({p["k"] for p in points})
@@ -213,10 +194,6 @@ def _draw_panel(ax, points, task, protocol):
     ax.set_xlabel(PROTOCOL_AXES.get(protocol, "k"))
     ax.set_title(protocol)
     ax.grid(alpha=0.3)
-
-
-def _ks(values):
-    return ", ".join(str(v) for v in values)
 
 
 def format_table(points):
@@ -236,9 +213,6 @@ def format_table(points):
             p = row.get(method)
             if p is None:
                 cells.append(f"{'':>{width}}")
-            elif p["failures"]:
-                unfit = f"— {len(p['failures'])}/{len(p['scores'])} unfit"
-                cells.append(f"{unfit:>{width}}")
             else:
                 cells.append(f"{p['mean']:>{width}.2f}")
         lines.append(f"{task:<9}{protocol:<12}{k:>4}{first['mean_n_train']:>9.1f}"
@@ -273,7 +247,6 @@ def main(argv=None):
           f"{list(PAPER_SEEDS)})")
     print(format_table(points))
     _print_paper_check(points)
-    _print_failures(points)
     path = write_json(points, args.json, seconds=time.perf_counter() - STARTED_AT)
     print(f"wrote {path}")
     if not args.no_plots:
@@ -293,21 +266,6 @@ def _print_paper_check(points):
         verdict = "reproduced" if round(ours, 2) == PAPER_POINT["accuracy"] else "NOT reproduced"
         print(f"\npaper check, Q1 random k = 1 MD tree: ours {ours:.4f} %, paper "
               f"{PAPER_POINT['accuracy']:.2f} % -> {verdict} (to 2 decimals)")
-
-
-def _print_failures(points):
-    draws = {}
-    for p in points:
-        for f in p["failures"]:
-            key = (p["task"], p["protocol"], p["k"], f["seed"], f["n_train"], tuple(f["classes"]))
-            draws.setdefault(key, []).append(p["method"])
-    if not draws:
-        return
-    print(f"\n{len(draws)} training draws hold one class only; these fits failed and are "
-          "recorded as NaN (null in the JSON):")
-    for (task, protocol, k, seed, n_train, classes), methods in draws.items():
-        print(f"  {task} {protocol} k={k} seed={seed}: {n_train} rows, classes {list(classes)}"
-              f" -> {', '.join(methods)}")
 
 
 if __name__ == "__main__":

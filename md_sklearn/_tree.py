@@ -5,6 +5,8 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import pandas as pd
+from pandas.api.types import is_numeric_dtype
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
@@ -56,7 +58,7 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
         Class labels seen in ``fit``.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names seen in ``fit`` (DataFrame input only).
     train_score_ : float
         Training accuracy of the fitted tree.
@@ -103,11 +105,13 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "hierarchy": [None, StrOptions(set(PRESET_NAMES)), Split],
         "threshold_search": [StrOptions({"brent", "exhaustive"})],
+        "classes": [None, "array-like"],
     }
 
-    def __init__(self, hierarchy=None, threshold_search="brent"):
+    def __init__(self, hierarchy=None, threshold_search="brent", classes=None):
         self.hierarchy = hierarchy
         self.threshold_search = threshold_search
+        self.classes = classes
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -140,6 +144,7 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
             hold NaN or infinity, a declared leaf label is absent from ``y``, or
             ``y`` holds a class no leaf predicts.
         """
+        _reject_non_numeric_columns(X)
         X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite=False)
         check_classification_targets(y)
         root = self._resolve_hierarchy(X)
@@ -147,7 +152,7 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
         columns = self._resolve_columns(tree)
         _check_finite(X, columns[tree.split_nodes], self._column_label)
 
-        self.classes_, y_codes = np.unique(y, return_inverse=True)
+        self.classes_, y_codes = self._encode_classes(y)
         leaf_targets = self._leaf_targets(tree)
         n_classes = self.classes_.size
 
@@ -276,6 +281,7 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
         return route(X, t["feature"], t["threshold"], t["children_left"], t["children_right"], 0)
 
     def _validate_predict_input(self, X):
+        _reject_non_numeric_columns(X)
         X = validate_data(self, X, dtype=np.float64, ensure_all_finite=False, reset=False)
         t = self.tree_
         _check_finite(X, t["feature"][t["children_left"] >= 0], self._column_label)
@@ -327,6 +333,19 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
                 columns[node] = matches[0]
         return columns
 
+    def _encode_classes(self, y):
+        """``classes_`` and the code of each label of ``y``."""
+        if self.classes is None:
+            return np.unique(y, return_inverse=True)
+        classes = np.unique(np.asarray(self.classes))
+        unknown = np.unique(y[~np.isin(y, classes)])
+        if unknown.size:
+            raise ValueError(
+                f"expected every label of y in classes={classes.tolist()}, got "
+                f"{unknown.tolist()}; add them to classes or drop those rows."
+            )
+        return classes, np.searchsorted(classes, y)
+
     def _leaf_targets(self, tree):
         """Class code per node for fixed-label leaves, -1 elsewhere; checks labels vs y."""
         known = {label: code for code, label in enumerate(self.classes_.tolist())}
@@ -338,8 +357,10 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
                 continue
             if label not in known:
                 raise ValueError(
-                    f"Leaf(label={label!r}): expected a class present in y, got a label y never "
-                    f"takes (classes in y: {list(known)}); fix the leaf label or the target column."
+                    f"Leaf(label={label!r}): expected one of the classes {list(known)}, got a "
+                    f"label {'y never takes' if self.classes is None else 'missing from classes'}; "
+                    f"fix the leaf label, or, if this training set merely lacks the class, pass "
+                    f"the full list as MDTreeClassifier(classes=[...])."
                 )
             targets[node] = known[label]
             declared.add(label)
@@ -353,6 +374,20 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
                 f"leaf for them."
             )
         return targets
+
+
+def _reject_non_numeric_columns(X):
+    """A DataFrame with text columns (e.g. a whole published table with its labels)."""
+    if not isinstance(X, pd.DataFrame):
+        return
+    text = [str(c) for c, dtype in X.dtypes.items() if not is_numeric_dtype(dtype)]
+    if text:
+        raise ValueError(
+            f"expected numeric feature columns, got non-numeric column(s) {text[:5]}"
+            f"{' ...' if len(text) > 5 else ''}; pass only the features, e.g. "
+            f"X[['train_error', 'mode_connectivity_peak', 'hessian_t']], or select them with a "
+            f"ColumnTransformer."
+        )
 
 
 def _check_finite(X, columns, describe):

@@ -295,8 +295,24 @@ def test_non_finite_values_in_unused_columns_are_allowed():
 def test_declared_label_absent_from_y():
     frame, y = _q1_frame()
     y = np.where(y == "large", "big", y)
-    with pytest.raises(ValueError, match=r"Leaf\(label='large'\): expected a class present in y"):
+    with pytest.raises(ValueError, match=r"Leaf\(label='large'\): expected one of the classes"):
         MDTreeClassifier("q1").fit(frame, y)
+    with pytest.raises(ValueError, match=r"got a label missing from classes"):
+        MDTreeClassifier("q1", classes=["small", "big"]).fit(frame, y)
+
+
+def test_declared_classes_allow_a_training_set_without_some_class():
+    frame, y = _q1_frame()
+    only_small = np.full(len(y), "small", dtype=object)
+    with pytest.raises(ValueError, match=r"pass the full list as MDTreeClassifier\(classes="):
+        MDTreeClassifier("q1").fit(frame, only_small)
+    clf = MDTreeClassifier("q1", classes=["small", "large"]).fit(frame, only_small)
+    np.testing.assert_array_equal(clf.classes_, ["large", "small"])
+    assert clf.predict_proba(frame).shape == (len(y), 2)
+    expected = _naive_fit(get_hierarchy("q1"), frame.to_numpy(), only_small, Q1_COLUMNS, [0, 1, 2])
+    np.testing.assert_array_equal(clf.thresholds_, expected)
+    with pytest.raises(ValueError, match=r"expected every label of y in classes=\['large', 'small'\], got \['odd'\]"):
+        MDTreeClassifier("q1", classes=["small", "large"]).fit(frame, np.where(y == "small", "odd", y))
 
 
 def test_class_no_leaf_predicts_says_to_drop_rows():
@@ -342,3 +358,10 @@ def test_fit_never_changes_the_users_inputs():
     pd.testing.assert_frame_equal(frame, before_frame)
     np.testing.assert_array_equal(y, before_y)
     assert clf.hierarchy is tree and tree == get_hierarchy("q1")
+
+
+def test_text_columns_are_named_with_the_fix():
+    frame, y = _q1_frame()
+    frame["bs_failure"] = y
+    with pytest.raises(ValueError, match=r"non-numeric column\(s\) \['bs_failure'\]; pass only the features"):
+        MDTreeClassifier("q1").fit(frame, y)

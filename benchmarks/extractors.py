@@ -1,0 +1,211 @@
+"""Speed of the torch extractors: Hessian trace, curve training and CKA against plain baselines.
+
+Prints three figures, each measured in this process on the same data:
+
+(a) ``extractors.hessian_trace`` against a one-probe-at-a-time double-backward loop
+    written here (same batch, same Rademacher probes, ``rtol=0`` so the probe counts
+    are equal), on a small CNN and on an MLP.  Two loops are timed: the textbook one
+    that rebuilds the gradient graph for every probe, and one that builds it once and
+    reuses it (as PyHessian does).  Ratio = loop time / extractor time (target >= 2).
+(b) one epoch of mode-connectivity curve training against one epoch of plain SGD
+    training of one model (same batches, batch 128).  Ratio = curve / SGD (target <= 1.5).
+(c) ``extractors.cka`` on 768 samples (6 batches of 128) for a group of models.
+
+Every timing is the minimum over ``--repeats`` interleaved runs (the minimum is the
+figure least disturbed by other work on the machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import platform
+import time
+
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+import extractors
+from extractors._connectivity import _Layout, _train_curve, _Worker
+from extractors._hessian import rademacher_probe, sample_indices
+
+
+def small_cnn(seed: int) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(
+        nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10))
+
+
+def mlp(seed: int) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 128), nn.ReLU(),
+                         nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def cifar_like(n: int, seed: int = 0) -> TensorDataset:
+    g = torch.Generator().manual_seed(seed)
+    return TensorDataset(torch.randn(n, 3, 32, 32, generator=g),
+                         torch.randint(0, 10, (n,), generator=g))
+
+
+def best_of(repeats: int, *functions):
+    """Minimum wall time of each function over interleaved repeats, and its last result."""
+    times = [math.inf] * len(functions)
+    results = [None] * len(functions)
+    for _ in range(repeats):
+        for i, function in enumerate(functions):
+            start = time.perf_counter()
+            results[i] = function()
+            times[i] = min(times[i], time.perf_counter() - start)
+    return times, results
+
+
+# --- (a) Hessian trace ------------------------------------------------------------------
+def naive_trace(model, data, n_samples, n_probes, seed, reuse_graph):
+    """Hutchinson trace by a plain double-backward loop, one probe at a time.
+
+    Draws the batch and the probes exactly as ``extractors.hessian_trace`` does.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    x, y = data.tensors[0], data.tensors[1]
+    idx = sample_indices(len(data), n_samples, gen)
+    x, y = x[idx], y[idx]
+    model = copy.deepcopy(model).eval()
+    params = [p for p in model.parameters() if p.requires_grad]
+    size = sum(p.numel() for p in params)
+
+    def gradient():
+        loss = nn.functional.cross_entropy(model(x), y)
+        return torch.autograd.grad(loss, params, create_graph=True)
+
+    grads = gradient() if reuse_graph else None
+    values = []
+    for _ in range(n_probes):
+        v = rademacher_probe(size, gen, params[0].dtype).split([p.numel() for p in params])
+        v = [piece.view_as(p) for piece, p in zip(v, params, strict=True)]
+        g = grads if reuse_graph else gradient()
+        hv = torch.autograd.grad(g, params, v, retain_graph=reuse_graph)
+        values.append(float(sum((a * b).sum() for a, b in zip(hv, v, strict=True))))
+    return sum(values) / len(values)
+
+
+def bench_trace(name, model, data, n_probes, repeats):
+    seed = 0
+
+    def ours():
+        return extractors.hessian_trace(model, data, max_probes=n_probes, rtol=0,
+                                        random_state=seed, device="cpu").value
+
+    def loop():
+        return naive_trace(model, data, 200, n_probes, seed, reuse_graph=False)
+
+    def cached():
+        return naive_trace(model, data, 200, n_probes, seed, reuse_graph=True)
+
+    (t_ours, t_loop, t_cached), (v_ours, v_loop, v_cached) = best_of(repeats, ours, loop, cached)
+    agreement = max(abs(v_ours - v_loop), abs(v_ours - v_cached)) / abs(v_loop)
+    return {
+        "model": name, "parameters": sum(p.numel() for p in model.parameters()),
+        "probes": n_probes, "seconds_extractor": t_ours, "seconds_loop": t_loop,
+        "seconds_cached_loop": t_cached, "ratio_vs_loop": t_loop / t_ours,
+        "ratio_vs_cached_loop": t_cached / t_ours, "relative_difference_of_values": agreement,
+    }
+
+
+# --- (b) curve training -------------------------------------------------------------------
+def bench_curve(data, repeats, batch_size=128):
+    model_a, model_b = small_cnn(0), small_cnn(1)
+    device = torch.device("cpu")
+
+    def curve_epoch():
+        layout = _Layout(model_a)
+        worker = _Worker(model_a, device)
+        end_a, end_b = layout.flatten(model_a, device), layout.flatten(model_b, device)
+        middle = (0.5 * (end_a + end_b)).requires_grad_(True)
+        _train_curve(worker, layout, end_a, middle, end_b, data, 1, batch_size, 0.01, 0.9, 5e-4,
+                     torch.Generator().manual_seed(0), False)
+
+    def sgd_epoch():
+        model = copy.deepcopy(model_a).train()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+        order = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))
+        x_all, y_all = data.tensors
+        for start in range(0, len(data), batch_size):
+            idx = order[start:start + batch_size]
+            loss = nn.functional.cross_entropy(model(x_all[idx]), y_all[idx])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+
+    (t_curve, t_sgd), _ = best_of(repeats, curve_epoch, sgd_epoch)
+    return {"model": "small CNN", "samples": len(data), "batch_size": batch_size,
+            "seconds_curve_epoch": t_curve, "seconds_sgd_epoch": t_sgd,
+            "ratio_curve_vs_sgd": t_curve / t_sgd}
+
+
+# --- (c) CKA ----------------------------------------------------------------------------------
+def bench_cka(data, repeats, n_models):
+    models = [small_cnn(seed) for seed in range(n_models)]
+    (t_cka,), (result,) = best_of(
+        repeats, lambda: extractors.cka(models, data, random_state=0, device="cpu"))
+    return {"model": "small CNN", "models": n_models, "samples": result.n_samples,
+            "seconds": t_cka, "value": result.value}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks extractors",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--probes", type=int, default=24,
+                        help="Hutchinson probes per trace in (a) (default: 24)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="interleaved repeats; the minimum time counts (default: 3)")
+    parser.add_argument("--curve-samples", type=int, default=1024,
+                        help="training samples of the epoch in (b) (default: 1024)")
+    parser.add_argument("--cka-models", type=int, default=5,
+                        help="models in the CKA group of (c) (default: 5, as in the paper)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch.set_num_threads for this run (default: torch's choice)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures to PATH as JSON")
+    args = parser.parse_args(argv)
+    if args.probes < 2 or args.repeats < 1 or args.curve_samples < 128 or args.cka_models < 2:
+        parser.error("expected --probes >= 2, --repeats >= 1, --curve-samples >= 128, "
+                     "--cka-models >= 2")
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+
+    machine = (f"{platform.machine()} CPU, {torch.get_num_threads()} torch threads, "
+               f"torch {torch.__version__}")
+    print(f"extractors benchmark on {machine}; minimum of {args.repeats} interleaved runs")
+    hessian_data = cifar_like(1000)
+    trace = [bench_trace("small CNN", small_cnn(0), hessian_data, args.probes, args.repeats),
+             bench_trace("MLP", mlp(0), hessian_data, args.probes, args.repeats)]
+    print(f"(a) hessian_trace, {args.probes} probes on 200 samples "
+          "(ratio = loop time / extractor time; target >= 2)")
+    for row in trace:
+        print(f"    {row['model']:<10} {row['parameters']:>7} params: extractor "
+              f"{row['seconds_extractor']:.3f} s | per-probe loop {row['seconds_loop']:.3f} s "
+              f"-> {row['ratio_vs_loop']:.2f}x | cached-gradient loop "
+              f"{row['seconds_cached_loop']:.3f} s -> {row['ratio_vs_cached_loop']:.2f}x "
+              f"(values agree to {row['relative_difference_of_values']:.1e})")
+    curve = bench_curve(cifar_like(args.curve_samples, seed=1), args.repeats)
+    print(f"(b) one epoch, {curve['samples']} samples, batch 128, small CNN: curve "
+          f"{curve['seconds_curve_epoch']:.3f} s vs SGD {curve['seconds_sgd_epoch']:.3f} s "
+          f"-> {curve['ratio_curve_vs_sgd']:.2f}x (target <= 1.5)")
+    cka_row = bench_cka(hessian_data, args.repeats, args.cka_models)
+    print(f"(c) cka of {cka_row['models']} small CNNs on {cka_row['samples']} samples: "
+          f"{cka_row['seconds']:.3f} s")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump({"machine": machine, "repeats": args.repeats, "hessian_trace": trace,
+                       "curve_epoch": curve, "cka": cka_row}, handle, indent=2)
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,96 @@
+"""Train error and loss of one model on a whole dataset."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ._common import (
+    check_dataset,
+    check_int,
+    check_model,
+    cross_entropy,
+    floating_dtype,
+    forward_logits,
+    functional_state,
+    iter_batches,
+    preserved_modes,
+    resolve_device,
+    to_model_input,
+)
+from ._constants import EVAL_BATCH_SIZE
+from ._results import ErrorLossResult
+
+__all__ = ["error_and_loss"]
+
+
+def error_and_loss(model, data, *, batch_size=EVAL_BATCH_SIZE, device="auto") -> ErrorLossResult:
+    """Error in percent and mean cross-entropy of a model on a whole dataset.
+
+    The model is evaluated in eval mode (BatchNorm uses its stored statistics,
+    dropout is off) on every sample of ``data``; the caller's model keeps its mode,
+    parameters and buffers.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Classifier returning ``(batch, classes)`` logits.
+    data : torch.utils.data.Dataset
+        ``(input, label)`` pairs, inputs already normalised as the model expects;
+        for the paper's ``train_error`` this is exactly the training data the model saw.
+    batch_size : int, default=1024
+        Samples per forward pass; does not change the result.
+    device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
+        Where to compute; ``"auto"`` picks CUDA when available.
+
+    Returns
+    -------
+    ErrorLossResult
+        ``value`` = ``100 * (1 - accuracy)`` of the argmax predictions, ``loss`` = mean
+        cross-entropy, ``n_samples``.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a module or ``data`` not a dataset.
+    ValueError
+        If the dataset is empty, the output is not ``(batch, classes)``, a label is out
+        of range, the loss is not finite, or CUDA is asked for but missing.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch.utils.data import TensorDataset
+    >>> from extractors import error_and_loss
+    >>> model = torch.nn.Linear(2, 2)
+    >>> with torch.no_grad():
+    ...     _ = model.weight.copy_(torch.eye(2)); _ = model.bias.zero_()
+    >>> data = TensorDataset(torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 2.0]]),
+    ...                      torch.tensor([0, 1, 1, 1]))
+    >>> result = error_and_loss(model, data, device="cpu")
+    >>> result.value, round(result.loss, 3), result.n_samples
+    (25.0, 0.517, 4)
+    """
+    check_model(model)
+    n = check_dataset(data)
+    batch_size = check_int(batch_size, "batch_size", 1)
+    device = resolve_device(device)
+    dtype = floating_dtype(model)
+    wrong = 0
+    loss_sum = 0.0
+    with preserved_modes(model), torch.no_grad():
+        model.eval()
+        params, buffers = functional_state(model, device)
+        state = {**params, **buffers}
+        for x, y in iter_batches(data, batch_size):
+            x, y = to_model_input(x, dtype, device), y.to(device)
+            out = forward_logits(model, state, x, y)
+            loss_sum += float(cross_entropy(out, y, reduction="sum").double())
+            wrong += int((out.argmax(dim=1) != y).sum())
+    if not math.isfinite(loss_sum):
+        raise ValueError(
+            f"expected a finite loss, got {loss_sum}; the model produces non-finite logits "
+            "on some samples (check its parameters and the input normalisation)."
+        )
+    return ErrorLossResult(value=100.0 * wrong / n, loss=loss_sum / n, n_samples=n)

@@ -1,0 +1,241 @@
+"""Tests of extractors.hessian_trace and extractors.hessian_top_eigenvalue."""
+
+import copy
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from extractors import hessian_top_eigenvalue, hessian_trace
+
+
+def tiny_mlp(dtype=torch.float64, seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(3, 6), nn.Tanh(), nn.Linear(6, 3)).to(dtype)
+
+
+def tiny_cnn(dtype=torch.float64, seed=0):
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.AvgPool2d(2),
+                          nn.Flatten(), nn.Linear(12, 3)).to(dtype)
+    with torch.no_grad():  # non-trivial stored statistics, so eval mode matters
+        model[1].running_mean.uniform_(-0.5, 0.5)
+        model[1].running_var.uniform_(0.5, 2.0)
+    return model
+
+
+def dataset(shape, n=40, classes=3, dtype=torch.float64, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    return TensorDataset(torch.randn(n, *shape, generator=g, dtype=dtype),
+                         torch.randint(0, classes, (n,), generator=g))
+
+
+def dense_hessian(model, data):
+    """Exact Hessian of the eval-mode mean cross-entropy over all of ``data`` w.r.t. the
+    trainable parameters, flattened in ``named_parameters`` order."""
+    model = copy.deepcopy(model).eval()
+    x, y = data.tensors
+    names = [n for n, p in model.named_parameters() if p.requires_grad]
+    params = dict(model.named_parameters())
+    shapes = [params[n].shape for n in names]
+    sizes = [params[n].numel() for n in names]
+    flat = torch.cat([params[n].detach().reshape(-1) for n in names])
+
+    def loss(theta):
+        state = {n: t.view(s) for n, t, s in zip(names, theta.split(sizes), shapes)}
+        out = torch.func.functional_call(model, state, (x,))
+        return nn.functional.cross_entropy(out, y)
+
+    return torch.autograd.functional.hessian(loss, flat)
+
+
+CASES = [(tiny_mlp, (3,)), (tiny_cnn, (1, 6, 6))]
+
+
+@pytest.mark.parametrize(("build", "shape"), CASES, ids=["mlp", "cnn-batchnorm"])
+def test_trace_matches_dense_hessian(build, shape):
+    model, data = build(), dataset(shape)
+    exact = float(torch.trace(dense_hessian(model, data)))
+    result = hessian_trace(model, data, n_samples=200, max_probes=2000, rtol=0,
+                           random_state=0, device="cpu")
+    assert result.n_probes == 2000
+    assert result.n_samples == 40
+    assert abs(result.value - exact) <= 3 * result.standard_error
+    assert abs(result.value - exact) <= 0.03 * abs(exact)
+
+
+@pytest.mark.parametrize(("build", "shape"), CASES, ids=["mlp", "cnn-batchnorm"])
+def test_top_eigenvalue_matches_eigvalsh(build, shape):
+    model, data = build(), dataset(shape)
+    eigenvalues = torch.linalg.eigvalsh(dense_hessian(model, data))
+    top = float(eigenvalues[-1])
+    # power iteration finds the eigenvalue of largest magnitude: check the fixture has it
+    assert top > 0 and abs(float(eigenvalues[0])) < 0.9 * top
+    result = hessian_top_eigenvalue(model, data, max_iter=2000, rtol=1e-10, random_state=0,
+                                    device="cpu")
+    assert result.converged
+    assert result.value == pytest.approx(top, rel=0.01)
+
+
+def test_frozen_parameters_give_the_sub_hessian():
+    model, data = tiny_mlp(), dataset((3,))
+    full = dense_hessian(model, data)
+    model[0].weight.requires_grad_(False)
+    sub = dense_hessian(model, data)
+    frozen = model[0].weight.numel()
+    assert sub.shape[0] == full.shape[0] - frozen
+    torch.testing.assert_close(sub, full[frozen:, frozen:])
+    exact = float(torch.trace(sub))
+    result = hessian_trace(model, data, max_probes=2000, rtol=0, random_state=3, device="cpu")
+    assert abs(result.value - exact) <= 3 * result.standard_error
+    assert abs(result.value - exact) <= 0.03 * abs(exact)
+    top = float(torch.linalg.eigvalsh(sub)[-1])
+    eig = hessian_top_eigenvalue(model, data, max_iter=2000, rtol=1e-10, random_state=3,
+                                 device="cpu")
+    assert eig.value == pytest.approx(top, rel=0.01)
+
+
+def test_default_stopping_rule_follows_the_running_mean():
+    model, data = tiny_mlp(), dataset((3,))
+    result = hessian_trace(model, data, random_state=0, device="cpu")
+    assert 2 <= result.n_probes <= 100
+    capped = hessian_trace(model, data, max_probes=3, rtol=0, random_state=0, device="cpu")
+    assert capped.n_probes == 3
+    # the first probes are the same draws, so a longer run starts from the same values
+    one = hessian_trace(model, data, max_probes=1, rtol=0, random_state=0, device="cpu")
+    assert one.n_probes == 1 and one.standard_error != one.standard_error  # NaN
+    assert float(one) == one.value
+
+
+def test_same_random_state_gives_identical_numbers():
+    model, data = tiny_cnn(torch.float32), dataset((1, 6, 6), n=300, dtype=torch.float32)
+    first = hessian_trace(model, data, random_state=7, device="cpu")
+    again = hessian_trace(model, data, random_state=7, device="cpu")
+    assert first == again
+    other = hessian_trace(model, data, random_state=8, device="cpu")
+    assert other.value != first.value
+    e1 = hessian_top_eigenvalue(model, data, random_state=7, device="cpu")
+    e2 = hessian_top_eigenvalue(model, data, random_state=7, device="cpu")
+    assert e1 == e2
+    assert e1.n_samples == 200
+
+
+def snapshot(model):
+    return ({k: v.clone() for k, v in model.state_dict().items()},
+            [m.training for m in model.modules()],
+            [None if p.grad is None else p.grad.clone() for p in model.parameters()],
+            [p.requires_grad for p in model.parameters()])
+
+
+def assert_unchanged(model, before):
+    state, modes, grads, flags = snapshot(model)
+    assert state.keys() == before[0].keys()
+    assert all(torch.equal(state[k], before[0][k]) for k in state)
+    assert modes == before[1]
+    assert all((a is None and b is None) or torch.equal(a, b) for a, b in zip(grads, before[2]))
+    assert flags == before[3]
+
+
+def model_with_batchnorm_and_dropout():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5),
+                          nn.Linear(8, 3))
+    model.train()
+    model(torch.randn(16, 4)).sum().backward()  # moves the running stats, sets .grad
+    model[3].eval()  # a mixed mode that must come back as it was
+    return model
+
+
+@pytest.mark.parametrize("function", [hessian_trace, hessian_top_eigenvalue])
+def test_caller_model_is_untouched(function):
+    model = model_with_batchnorm_and_dropout()
+    data = dataset((4,), n=50, dtype=torch.float32)
+    before = snapshot(model)
+    function(model, data, n_samples=20, random_state=0, device="cpu")
+    assert_unchanged(model, before)
+
+
+def test_eval_mode_is_used():
+    model = model_with_batchnorm_and_dropout()
+    data = dataset((4,), n=30, dtype=torch.float32)
+    reference = copy.deepcopy(model).eval()
+    for p in reference.parameters():
+        p.grad = None
+    a = hessian_trace(model, data, max_probes=5, rtol=0, random_state=1, device="cpu")
+    b = hessian_trace(reference, data, max_probes=5, rtol=0, random_state=1, device="cpu")
+    assert a == b  # dropout off and stored BatchNorm statistics, whatever the caller's mode
+
+
+class _SqrtAbs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(3))
+
+    def forward(self, x):
+        return x * self.w.abs().sqrt()
+
+
+def test_non_finite_values_are_reported():
+    data = dataset((3,), dtype=torch.float32)
+    broken = tiny_mlp(torch.float32)
+    with torch.no_grad():
+        broken[0].weight[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="finite loss"):
+        hessian_trace(broken, data, random_state=0, device="cpu")
+    with pytest.raises(ValueError, match="at probe 1"):
+        hessian_trace(_SqrtAbs(), data, random_state=0, device="cpu")
+    with pytest.raises(ValueError, match="at power iteration 1"):
+        hessian_top_eigenvalue(_SqrtAbs(), data, random_state=0, device="cpu")
+
+
+def test_bad_inputs_get_clear_errors():
+    model, data = tiny_mlp(torch.float32), dataset((3,), dtype=torch.float32)
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        hessian_trace("model", data)
+    with pytest.raises(TypeError, match="Dataset"):
+        hessian_trace(model, [1, 2, 3])
+    with pytest.raises(ValueError, match="non-empty"):
+        hessian_trace(model, TensorDataset(torch.zeros(0, 3), torch.zeros(0, dtype=torch.long)))
+    with pytest.raises(ValueError, match="labels in"):
+        hessian_trace(model, dataset((3,), classes=5, dtype=torch.float32), device="cpu")
+    with pytest.raises(ValueError, match=r"\(batch, classes\)"):
+        hessian_trace(nn.Sequential(model, nn.Flatten(0)), data, device="cpu")
+    with pytest.raises(ValueError, match="rtol >= 0"):
+        hessian_trace(model, data, rtol=-1.0)
+    with pytest.raises(ValueError, match="max_probes >= 1"):
+        hessian_trace(model, data, max_probes=0)
+    with pytest.raises(TypeError, match="random_state"):
+        hessian_trace(model, data, random_state="0")
+    with pytest.raises(ValueError, match="max_iter >= 1"):
+        hessian_top_eigenvalue(model, data, max_iter=0)
+    frozen = tiny_mlp(torch.float32).requires_grad_(False)
+    with pytest.raises(ValueError, match="trainable parameters"):
+        hessian_trace(frozen, data, device="cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            hessian_trace(model, data, device="cuda")
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(1, 12), classes=st.integers(1, 3), n_samples=st.integers(1, 20),
+       seed=st.integers(0, 2**32))
+def test_tiny_datasets_and_dtypes(n, classes, n_samples, seed):
+    data64 = dataset((3,), n=n, classes=classes, seed=seed % 1000)
+    data32 = TensorDataset(data64.tensors[0].float(), data64.tensors[1])
+    r64 = hessian_trace(tiny_mlp(torch.float64), data64, n_samples=n_samples, max_probes=6,
+                        random_state=seed, device="cpu")
+    r32 = hessian_trace(tiny_mlp(torch.float32), data32, n_samples=n_samples, max_probes=6,
+                        random_state=seed, device="cpu")
+    assert r64.n_samples == r32.n_samples == min(n, n_samples)
+    assert 1 <= r64.n_probes <= 6
+    # same batch, same probes: float32 agrees with float64 up to rounding
+    assert r32.n_probes == r64.n_probes or abs(r32.value - r64.value) < 1e-4
+    if r32.n_probes == r64.n_probes:
+        assert r32.value == pytest.approx(r64.value, rel=1e-4, abs=1e-5)
+    e64 = hessian_top_eigenvalue(tiny_mlp(torch.float64), data64, n_samples=n_samples,
+                                 max_iter=5, random_state=seed, device="cpu")
+    assert e64.n_samples == min(n, n_samples) and 1 <= e64.n_iter <= 5
+    assert e64.value == e64.value  # not NaN
