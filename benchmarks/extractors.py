@@ -11,7 +11,7 @@ Prints three figures, each measured in this process on the same data:
     training of one model (same batches, batch 128).  Ratio = curve / SGD (target <= 1.5).
 (c) ``extractors.cka`` on 768 samples (6 batches of 128) for a group of models.
 
-Every timing is the minimum over ``--repeats`` interleaved runs (the minimum is the
+Every timing is the minimum over ``--repeats`` interleaved runs after a warm-up (the minimum is the
 figure least disturbed by other work on the machine).
 """
 
@@ -54,7 +54,10 @@ def cifar_like(n: int, seed: int = 0) -> TensorDataset:
 
 
 def best_of(repeats: int, *functions):
-    """Minimum wall time of each function over interleaved repeats, and its last result."""
+    """Minimum wall time of each function over interleaved repeats (after one untimed
+    warm-up call each), and its last result."""
+    for function in functions:
+        function()
     times = [math.inf] * len(functions)
     results = [None] * len(functions)
     for _ in range(repeats):
