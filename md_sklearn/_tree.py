@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -144,8 +145,8 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
             hold NaN or infinity, a declared leaf label is absent from ``y``, or
             ``y`` holds a class no leaf predicts.
         """
-        _reject_non_numeric_columns(X)
-        X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite=False)
+        with _explain_text_columns(X):
+            X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite=False)
         check_classification_targets(y)
         root = self._resolve_hierarchy(X)
         tree = flatten(root)
@@ -281,8 +282,8 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
         return route(X, t["feature"], t["threshold"], t["children_left"], t["children_right"], 0)
 
     def _validate_predict_input(self, X):
-        _reject_non_numeric_columns(X)
-        X = validate_data(self, X, dtype=np.float64, ensure_all_finite=False, reset=False)
+        with _explain_text_columns(X):
+            X = validate_data(self, X, dtype=np.float64, ensure_all_finite=False, reset=False)
         t = self.tree_
         _check_finite(X, t["feature"][t["children_left"] >= 0], self._column_label)
         return X
@@ -376,18 +377,26 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
         return targets
 
 
-def _reject_non_numeric_columns(X):
-    """A DataFrame with text columns (e.g. a whole published table with its labels)."""
-    if not isinstance(X, pd.DataFrame):
-        return
-    text = [str(c) for c, dtype in X.dtypes.items() if not is_numeric_dtype(dtype)]
-    if text:
+@contextmanager
+def _explain_text_columns(X):
+    """Re-raise a failed float conversion of a DataFrame naming its text columns.
+
+    Inspecting dtypes only after a failure keeps the common path free of cost.
+    """
+    try:
+        yield
+    except ValueError as error:
+        if not isinstance(X, pd.DataFrame):
+            raise
+        text = [str(c) for c, dtype in X.dtypes.items() if not is_numeric_dtype(dtype)]
+        if not text:
+            raise
         raise ValueError(
             f"expected numeric feature columns, got non-numeric column(s) {text[:5]}"
             f"{' ...' if len(text) > 5 else ''}; pass only the features, e.g. "
             f"X[['train_error', 'mode_connectivity_peak', 'hessian_t']], or select them with a "
             f"ColumnTransformer."
-        )
+        ) from error
 
 
 def _check_finite(X, columns, describe):
