@@ -5,6 +5,7 @@ import copy
 import numpy as np
 import pytest
 import torch
+from _model_state import assert_unchanged, snapshot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -119,10 +120,6 @@ def test_paper_defaults_and_determinism():
     assert np.allclose(matrix, matrix.T) and np.all(np.diag(matrix) == 1.0)
 
 
-def snapshot(model):
-    return ({k: v.clone() for k, v in model.state_dict().items()},
-            [m.training for m in model.modules()],
-            [None if p.grad is None else p.grad.clone() for p in model.parameters()])
 
 
 def test_caller_models_are_untouched():
@@ -133,11 +130,8 @@ def test_caller_models_are_untouched():
         model[3].eval()
     before = [snapshot(m) for m in models]
     cka(models, dataset(), random_state=0, device="cpu")
-    for model, (state, modes, grads) in zip(models, before):
-        now = snapshot(model)
-        assert all(torch.equal(now[0][k], state[k]) for k in state)
-        assert now[1] == modes
-        assert all(torch.equal(a, b) for a, b in zip(now[2], grads))
+    for model, state in zip(models, before, strict=True):
+        assert_unchanged(model, state)
 
 
 def test_bad_inputs_get_clear_errors():

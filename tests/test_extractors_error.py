@@ -4,6 +4,7 @@ import copy
 
 import pytest
 import torch
+from _model_state import assert_unchanged, snapshot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -29,17 +30,8 @@ def dataset(n=50, features=4, classes=3, seed=1):
                          torch.randint(0, classes, (n,), generator=g))
 
 
-def snapshot(model):
-    return ({k: v.clone() for k, v in model.state_dict().items()},
-            [m.training for m in model.modules()],
-            [None if p.grad is None else p.grad.clone() for p in model.parameters()])
 
 
-def assert_unchanged(model, before):
-    state, modes, grads = snapshot(model)
-    assert all(torch.equal(state[k], before[0][k]) for k in before[0])
-    assert modes == before[1]
-    assert all((a is None and b is None) or torch.equal(a, b) for a, b in zip(grads, before[2]))
 
 
 def reference(model, data):

@@ -4,6 +4,7 @@ import copy
 
 import pytest
 import torch
+from _model_state import assert_unchanged, snapshot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -123,20 +124,8 @@ def test_same_random_state_gives_identical_numbers():
     assert e1.n_samples == 200
 
 
-def snapshot(model):
-    return ({k: v.clone() for k, v in model.state_dict().items()},
-            [m.training for m in model.modules()],
-            [None if p.grad is None else p.grad.clone() for p in model.parameters()],
-            [p.requires_grad for p in model.parameters()])
 
 
-def assert_unchanged(model, before):
-    state, modes, grads, flags = snapshot(model)
-    assert state.keys() == before[0].keys()
-    assert all(torch.equal(state[k], before[0][k]) for k in state)
-    assert modes == before[1]
-    assert all((a is None and b is None) or torch.equal(a, b) for a, b in zip(grads, before[2]))
-    assert flags == before[3]
 
 
 def model_with_batchnorm_and_dropout():
