@@ -1,6 +1,18 @@
 """A caller's model must come back from every extractor exactly as it went in."""
 
 import torch
+from torch import nn
+
+
+def model_with_batchnorm_and_dropout(seed=0):
+    """A model in a mixed mode with moved running statistics and gradients set."""
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5),
+                          nn.Linear(8, 3))
+    model.train()
+    model(torch.randn(16, 4)).sum().backward()  # moves the running stats, sets .grad
+    model[3].eval()  # a mixed mode that must come back as it was
+    return model
 
 
 def snapshot(model):

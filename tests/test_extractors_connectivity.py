@@ -4,7 +4,7 @@ import copy
 
 import pytest
 import torch
-from _model_state import assert_unchanged, snapshot
+from _model_state import assert_unchanged, model_with_batchnorm_and_dropout, snapshot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -26,12 +26,6 @@ def bn_model(seed=0):
                          nn.Linear(8, 3))
 
 
-def model_with_batchnorm_and_dropout(seed=0):
-    model = bn_model(seed)
-    model.train()
-    model(torch.randn(16, 4)).sum().backward()  # moves the running stats, sets .grad
-    model[3].eval()  # a mixed mode that must come back as it was
-    return model
 
 
 

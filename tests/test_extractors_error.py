@@ -4,7 +4,7 @@ import copy
 
 import pytest
 import torch
-from _model_state import assert_unchanged, snapshot
+from _model_state import assert_unchanged, model_with_batchnorm_and_dropout, snapshot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -12,16 +12,6 @@ from torch.utils.data import Dataset, TensorDataset
 
 import extractors
 from extractors import ErrorLossResult, error_and_loss
-
-
-def model_with_batchnorm_and_dropout():
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5),
-                          nn.Linear(8, 3))
-    model.train()
-    model(torch.randn(16, 4)).sum().backward()  # moves the running stats, sets .grad
-    model[3].eval()  # a mixed mode that must come back as it was
-    return model
 
 
 def dataset(n=50, features=4, classes=3, seed=1):

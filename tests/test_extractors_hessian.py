@@ -4,7 +4,7 @@ import copy
 
 import pytest
 import torch
-from _model_state import assert_unchanged, snapshot
+from _model_state import assert_unchanged, model_with_batchnorm_and_dropout, snapshot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -128,14 +128,6 @@ def test_same_random_state_gives_identical_numbers():
 
 
 
-def model_with_batchnorm_and_dropout():
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5),
-                          nn.Linear(8, 3))
-    model.train()
-    model(torch.randn(16, 4)).sum().backward()  # moves the running stats, sets .grad
-    model[3].eval()  # a mixed mode that must come back as it was
-    return model
 
 
 @pytest.mark.parametrize("function", [hessian_trace, hessian_top_eigenvalue])
