@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 __all__ = ["Leaf", "Split", "iter_splits"]
 
@@ -146,30 +147,6 @@ class Split:
         """Number of internal nodes of this tree."""
         return sum(1 for _ in iter_splits(self))
 
-    def with_thresholds(self, thresholds):
-        """Return a copy whose ``init`` values are replaced, in preorder.
-
-        Parameters
-        ----------
-        thresholds : sequence of float
-            One value per internal node, in depth-first preorder.
-
-        Returns
-        -------
-        Split
-            The same shape with the new initial values (bounds widened if a
-            value falls outside them is *not* done: values must fit).
-        """
-        values = iter(thresholds)
-
-        def rebuild(node):
-            if isinstance(node, Leaf):
-                return node
-            t = next(values)
-            return replace(node, init=float(t), left=rebuild(node.left), right=rebuild(node.right))
-
-        return rebuild(self)
-
 
 def iter_splits(node):
     """Yield the internal nodes of ``node`` in depth-first preorder."""
@@ -179,10 +156,10 @@ def iter_splits(node):
         yield from iter_splits(node.right)
 
 
-def _render(node, thresholds=None):
-    """Text drawing of a hierarchy; ``thresholds`` (preorder) replaces the init display."""
+def _render(node):
+    """Text drawing of a hierarchy with each split's fitting position, init and bounds."""
     lines = []
-    counter = iter(range(10**9))
+    counter = itertools.count()
     fit_position = _fit_positions(node) if isinstance(node, Split) else {}
 
     def label_text(leaf):
@@ -193,13 +170,10 @@ def _render(node, thresholds=None):
             lines.append(f"{prefix}{branch}{label_text(n)}")
             return
         idx = next(counter)
-        if thresholds is None:
-            head = (
-                f"[{fit_position[idx]}] {n.feature} <= t  (init {n.init:g}, "
-                f"bounds [{n.bounds[0]:g}, {n.bounds[1]:g}])"
-            )
-        else:
-            head = f"[{fit_position[idx]}] {n.feature} <= {thresholds[idx]:.6g}"
+        head = (
+            f"[{fit_position[idx]}] {n.feature} <= t  (init {n.init:g}, "
+            f"bounds [{n.bounds[0]:g}, {n.bounds[1]:g}])"
+        )
         lines.append(f"{prefix}{branch}{head}")
         child_prefix = prefix + (
             "" if not branch else ("│   " if branch.startswith("├") else "    ")

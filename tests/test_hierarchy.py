@@ -111,10 +111,3 @@ def test_str_draws_the_tree_with_fitting_positions():
         "    └── no:  z",
     ]
     assert str(Leaf("x")) == "x"
-
-
-def test_with_thresholds_replaces_init_in_preorder():
-    tree = Split("a", 0.25, (0, 1), Leaf("x"), Split("b", 2, (0, 5), Leaf(), Leaf("z")))
-    moved = tree.with_thresholds([0.75, 4.0])
-    assert (moved.init, moved.right.init) == (0.75, 4.0)
-    assert moved.left == tree.left
