@@ -12,11 +12,16 @@ from scipy.optimize import minimize_scalar
 from sklearn.metrics import accuracy_score
 from sklearn.tree import DecisionTreeClassifier
 
-from benchmarks._tableb import CASES, LABELS, MD_TREE_FEATURES
+from benchmarks._evaluate import load_transfer_tables
+from benchmarks._tableb import CASES, MD_TREE_FEATURES
 from md_sklearn import MDTreeClassifier
-from md_sklearn._constants import BASELINE_TREE_DEPTH
-from md_sklearn.datasets import load_model_diagnosis
-from md_sklearn.model_selection import TransferSplit, transfer_table
+from md_sklearn._constants import (
+    BASELINE_TREE_DEPTH,
+    CONNECTIVITY_SPLIT,
+    HESSIAN_SPLIT,
+    TRAIN_ERROR_SPLIT,
+)
+from md_sklearn.model_selection import TransferSplit
 
 
 def per_row_q1(X, thresholds):
@@ -34,9 +39,10 @@ def per_row_q1(X, thresholds):
 
 def per_row_fit_predict(X_train, y_train, X_test):
     """Baseline: the paper's procedure with a per-row predictor and accuracy_score per evaluation."""
-    thresholds = [0.5, -10.0, 7.0]
-    bounds = [(0.0, 1.0), (-30.0, 0.0), (4.0, 9.0)]
-    for i in range(3):
+    splits = (TRAIN_ERROR_SPLIT, CONNECTIVITY_SPLIT, HESSIAN_SPLIT)  # Q1, in fitting order
+    thresholds = [init for _, init, _ in splits]
+    bounds = [bounds for _, _, bounds in splits]
+    for i in range(len(splits)):
 
         def objective(t, i=i):
             thresholds[i] = t
@@ -68,8 +74,7 @@ def main(argv=None):
         )
 
     case = CASES[0]
-    clean, noisy = (load_model_diagnosis(n, data_home=args.data_home) for n in ("clean", "noisy"))
-    X, y, groups = transfer_table(clean, noisy, LABELS[case.task])
+    X, y, groups = load_transfer_tables(args.data_home)[case.task]
     train, test = next(TransferSplit(case.sampling, case.k, seeds=[42]).split(X, y, groups))
     features = MD_TREE_FEATURES[case.task]
     X_train, X_test = X.iloc[train][features], X.iloc[test][features]

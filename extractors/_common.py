@@ -218,6 +218,20 @@ def cross_entropy(out: torch.Tensor, y: torch.Tensor, reduction: str = "mean"):
     return F.cross_entropy(out, y.to(out.device, torch.long), reduction=reduction)
 
 
+def summed_error_and_loss(forward, batches, dtype, device) -> tuple[int, float]:
+    """Misclassified count and summed cross-entropy of ``forward(x, y) -> logits`` over ``batches``.
+
+    Call under ``torch.no_grad()``; the loss is accumulated in float64.
+    """
+    wrong, loss_sum = 0, 0.0
+    for x, y in batches:
+        x, y = to_model_input(x, dtype, device), y.to(device)
+        out = forward(x, y)
+        loss_sum += float(cross_entropy(out, y, reduction="sum").double())
+        wrong += int((out.argmax(dim=1) != y).sum())
+    return wrong, loss_sum
+
+
 def check_same_architecture(models, labels) -> None:
     """Raise ``ValueError`` naming the first parameter (then buffer) that differs."""
     for kind, named in (("parameter", nn.Module.named_parameters),

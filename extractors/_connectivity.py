@@ -29,6 +29,7 @@ from ._common import (
     owned_buffers,
     resolve_device,
     seed_from,
+    summed_error_and_loss,
     to_model_input,
 )
 from ._constants import (
@@ -133,13 +134,10 @@ class _Worker:
     def error_and_loss(self, params: dict, data, batch_size: int) -> tuple[float, float]:
         buffers = self.reestimated_buffers(params, data, batch_size)
         self.set_mode(False)
-        wrong, loss_sum = 0, 0.0
         with torch.no_grad():
-            for x, y in iter_batches(data, EVAL_BATCH_SIZE):
-                x, y = to_model_input(x, self.dtype, self.device), y.to(self.device)
-                out = self.forward(params, x, y, buffers)
-                loss_sum += float(cross_entropy(out, y, reduction="sum").double())
-                wrong += int((out.argmax(dim=1) != y).sum())
+            wrong, loss_sum = summed_error_and_loss(
+                lambda x, y: self.forward(params, x, y, buffers),
+                iter_batches(data, EVAL_BATCH_SIZE), self.dtype, self.device)
         n = len(data)
         return 100.0 * wrong / n, loss_sum / n
 

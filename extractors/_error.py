@@ -10,14 +10,13 @@ from ._common import (
     check_dataset,
     check_int,
     check_model,
-    cross_entropy,
     floating_dtype,
     forward_logits,
     functional_state,
     iter_batches,
     preserved_modes,
     resolve_device,
-    to_model_input,
+    summed_error_and_loss,
 )
 from ._constants import EVAL_BATCH_SIZE
 from ._results import ErrorLossResult
@@ -77,17 +76,13 @@ def error_and_loss(model, data, *, batch_size=EVAL_BATCH_SIZE, device="auto") ->
     batch_size = check_int(batch_size, "batch_size", 1)
     device = resolve_device(device)
     dtype = floating_dtype(model)
-    wrong = 0
-    loss_sum = 0.0
     with preserved_modes(model), torch.no_grad():
         model.eval()
         params, buffers = functional_state(model, device)
         state = {**params, **buffers}
-        for x, y in iter_batches(data, batch_size):
-            x, y = to_model_input(x, dtype, device), y.to(device)
-            out = forward_logits(model, state, x, y)
-            loss_sum += float(cross_entropy(out, y, reduction="sum").double())
-            wrong += int((out.argmax(dim=1) != y).sum())
+        wrong, loss_sum = summed_error_and_loss(
+            lambda x, y: forward_logits(model, state, x, y),
+            iter_batches(data, batch_size), dtype, device)
     if not math.isfinite(loss_sum):
         raise ValueError(
             f"expected a finite loss, got {loss_sum}; the model produces non-finite logits "

@@ -190,7 +190,8 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
         self.hierarchy_ = _fitted_hierarchy(
             root, thresholds[tree.split_nodes], leaf_class, tree, self.classes_
         )
-        self.train_score_ = float(np.mean(leaf_class[self._leaves(X)] == y_codes))
+        leaves = tree.leaf_nodes  # each training row is counted in exactly one leaf
+        self.train_score_ = int(value[leaves, leaf_class[leaves]].sum()) / X.shape[0]
         return self
 
     # ------------------------------------------------------------------ predict
