@@ -14,6 +14,8 @@ BENCHMARKS = {
     "fewshot": "benchmarks.fewshot",
     "speed": "benchmarks.speed",
     "extractors": "benchmarks.extractors",
+    "featurizer": "benchmarks.featurizer",
+    "expansion": "benchmarks.expansion",
 }
 
 __all__ = ["BENCHMARKS", "STARTED_AT"]

@@ -13,16 +13,21 @@ from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 
 from md_sklearn import MDTreeClassifier
-from md_sklearn._constants import BASELINE_TREE_DEPTH, LABEL_CLASSES
+from md_sklearn._constants import (
+    BASELINE_HYPERPARAMETERS,
+    BASELINE_LANDSCAPE,
+    BASELINE_TREE_DEPTH,
+    BASELINE_VALIDATION,
+    LABEL_CLASSES,
+    TASK_LABELS,
+)
+from md_sklearn._constants import MD_TREE_FEATURES as _MD_TREE_FEATURES
 
-HYPERPARAMETERS = {"q1": ["log_data_amount", "log_para_amount"], "q2_width": ["log_data_amount"]}
-VALIDATION = ["train_error", "train_loss", "test_loss", "test_error"]
-LANDSCAPE = ["train_error", "mode_connectivity_peak", "CKA", "hessian_t"]
-MD_TREE_FEATURES = {
-    "q1": ["train_error", "mode_connectivity_peak", "hessian_t"],
-    "q2_width": ["train_error", "mode_connectivity_peak"],
-}
-LABELS = {"q1": "bs_failure", "q2_width": "width_vs_batch"}
+HYPERPARAMETERS = {task: list(columns) for task, columns in BASELINE_HYPERPARAMETERS.items()}
+VALIDATION = list(BASELINE_VALIDATION)
+LANDSCAPE = list(BASELINE_LANDSCAPE)
+MD_TREE_FEATURES = {task: list(columns) for task, columns in _MD_TREE_FEATURES.items()}
+LABELS = dict(TASK_LABELS)
 
 METHODS = (
     "hyperparameter_dt",

@@ -138,7 +138,8 @@ def write_json(points, path, seconds=None, seeds=PAPER_SEEDS):
 def plot(points, folder):
     """One PNG per task (a panel per protocol, a line per method, ±std shaded).
 
-    Returns the paths written; an empty list (and a note) when matplotlib is missing.
+    Each panel is drawn by :func:`md_sklearn.plotting.plot_fewshot`. Returns the
+    paths written; an empty list (and a note) when matplotlib is missing.
     """
     try:
         import matplotlib
@@ -149,6 +150,9 @@ def plot(points, folder):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from md_sklearn.plotting import plot_fewshot
+
+    results = {"points": points, "paper": PAPER_POINT}
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -157,8 +161,11 @@ def plot(points, folder):
         fig, axes = plt.subplots(1, len(protocols), figsize=(5.2 * len(protocols), 4.6),
                                  sharey=True, squeeze=False)
         for ax, protocol in zip(axes[0], protocols):
-            _draw_panel(ax, [p for p in points if p["task"] == task and p["protocol"] == protocol],
-                        task, protocol)
+            plot_fewshot(results, task=task, protocol=protocol, ax=ax,
+                         method_labels=METHOD_TITLES)
+            _style_panel(ax, protocol, sorted({p["k"] for p in points
+                                               if p["task"] == task
+                                               and p["protocol"] == protocol}))
         axes[0][0].set_ylabel("test accuracy on the noisy collection (%)")
         handles, labels = axes[0][0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
@@ -172,28 +179,15 @@ def plot(points, folder):
     return written
 
 
-def _draw_panel(ax, points, task, protocol):
-    for method in dict.fromkeys(p["method"] for p in points):
-        rows = sorted((p for p in points if p["method"] == method), key=lambda p: p["k"])
-        k = np.array([p["k"] for p in rows])
-        mean = np.array([p["mean"] for p in rows])
-        std = np.array([p["std"] for p in rows])
-        line, = ax.plot(k, mean, marker="o", markersize=3, linewidth=1.5,
-                        label=METHOD_TITLES[method])
-        ax.fill_between(k, mean - std, mean + std, color=line.get_color(), alpha=0.15,
-                        linewidth=0)
-    if (task, protocol) == (PAPER_POINT["task"], PAPER_POINT["protocol"]):
-        ax.plot(PAPER_POINT["k"], PAPER_POINT["accuracy"], marker="*", markersize=13,
-                markerfacecolor="none", markeredgecolor="black", linestyle="none", zorder=5,
-                label=f"paper: MD tree, k = {PAPER_POINT['k']} ({PAPER_POINT['accuracy']:.2f} %)")
+def _style_panel(ax, protocol, ks):
+    """The benchmark's axis text: protocol as title, k explained, widths on a log2 axis."""
     if protocol == "width_limit":
         ax.set_xscale("log", base=2)
-        ticks = sorted({p["k"] for p in points})
-        ax.set_xticks(ticks, [str(t) for t in ticks], fontsize=7)
+        ax.set_xticks(ks, [str(k) for k in ks], fontsize=7)
         ax.minorticks_off()
     ax.set_xlabel(PROTOCOL_AXES.get(protocol, "k"))
+    ax.set_ylabel("")
     ax.set_title(protocol)
-    ax.grid(alpha=0.3)
 
 
 def format_table(points):

@@ -60,3 +60,58 @@ CKA_N_BATCHES = 6
 CKA_BATCH_SIZE = 128
 #: Mixup parameter: one λ ~ Beta(16, 16) per batch (paper).
 CKA_MIXUP_ALPHA = 16.0
+
+# --- manifold size (model expansion) ------------------------------------------------
+# The paper behind it (Malviya et al. 2024, arXiv 2405.15895) gives no formulas we
+# could read; every value below is OUR DESIGN (shared/docs/manifold-metric.md) or an
+# engineering choice, not a number of the paper.
+#: Relative loss tolerance of the low-loss region: a point is "on the manifold" when
+#: its loss is at most (1 + rtol) times the anchor's (our design: 5 %).
+MANIFOLD_RTOL = 0.05
+#: Absolute floor added to that tolerance, in nats (our choice: keeps the region
+#: non-empty for a model that fits its data almost perfectly).
+MANIFOLD_ATOL = 1e-3
+#: Samples every loss is measured on, drawn once per call (our choice: the whole
+#: training set of small data, a fixed cost on large data).
+MANIFOLD_N_SAMPLES = 1024
+#: Mini-batch size of training steps and of the BatchNorm re-estimate (our choice).
+MANIFOLD_BATCH_SIZE = 128
+#: Vertices added to the anchor by method="simplex" (our design: K = 3).
+MANIFOLD_N_VERTICES = 3
+#: Random filter-normalised directions of method="radius" (our choice).
+MANIFOLD_N_DIRECTIONS = 8
+#: Fine-tuned copies of method="lmc" (our choice: 6 pairs).
+MANIFOLD_N_COPIES = 4
+#: Gradient steps per simplex vertex, or per fine-tuned copy (our choice).
+MANIFOLD_N_STEPS = 30
+#: Learning rate of those steps (our choice, SGD with MANIFOLD_MOMENTUM: the constant
+#: rate the package's digits models are trained with, so stable at their minima).
+MANIFOLD_LR = 0.05
+#: SGD momentum of vertex training and fine-tuning (our choice, as CURVE_MOMENTUM).
+MANIFOLD_MOMENTUM = 0.9
+#: Weight of the simplex log-volume in the vertex objective, loss - weight * log-volume
+#: (our design: "a small regulariser pushes the log-volume up").
+MANIFOLD_VOLUME_WEIGHT = 1e-2
+#: Dirichlet(1) convex combinations per training step (our design: "a few").
+MANIFOLD_POINTS_PER_STEP = 2
+#: Random interior points (Dirichlet(1)) checked, with the vertex and the edge
+#: midpoints, before a vertex is accepted (our choice).
+MANIFOLD_N_INTERIOR = 4
+#: Initial offset of a new vertex from the centroid: per parameter tensor, Gaussian
+#: noise of this norm relative to the tensor's norm (our design: "small noise").
+MANIFOLD_INIT_NOISE = 0.01
+#: Line search, on a log scale: at most this many doublings of the step ...
+MANIFOLD_MAX_DOUBLINGS = 6
+#: ... or halvings when the first step fails ...
+MANIFOLD_MAX_HALVINGS = 8
+#: ... then this many bisections between the last passing and first failing step
+#: (our choice: a factor 2**(1/16), about 4 %, of resolution).
+MANIFOLD_N_BISECTIONS = 4
+#: First step of method="radius", in units of the filter-normalised direction (a
+#: step of 1 moves every filter by its own norm; our choice).
+MANIFOLD_RADIUS_START = 0.05
+#: Points of the straight line between two copies where method="lmc" measures the
+#: loss (as CURVE_POINTS).
+MANIFOLD_LMC_POINTS = (0.25, 0.5, 0.75)
+#: Most copies method="lmc" accepts (the largest clique is found by enumeration).
+MANIFOLD_MAX_COPIES = 16

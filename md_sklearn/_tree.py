@@ -15,8 +15,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from md_sklearn._compile import flatten
-from md_sklearn._hierarchy import Leaf, Split
+from md_sklearn._hierarchy import Leaf, Split, iter_splits
 from md_sklearn._presets import PRESET_NAMES, get_hierarchy
+from md_sklearn._ranges import range_findings, training_range, warn_findings
 from md_sklearn._routing import route, route_paths
 from md_sklearn._search import accuracy_profile, brent_threshold, exhaustive_threshold
 
@@ -63,6 +64,10 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
         Column names seen in ``fit`` (DataFrame input only).
     train_score_ : float
         Training accuracy of the fitted tree.
+    feature_min_, feature_max_ : ndarray of shape (``n_features_in_``,)
+        Smallest and largest training value of each feature the tree tests;
+        NaN for the columns it does not test. Prediction warns when a value
+        lies far outside (see Notes).
     tree_ : dict of ndarray
         The fitted tree as plain arrays indexed by node id (depth-first
         preorder, 0 = root): ``children_left``, ``children_right`` (-1 at
@@ -86,6 +91,18 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
     ``predict`` returns each leaf's declared label; ``predict_proba`` returns
     the class frequencies of the training samples in the leaf, so for a leaf
     whose declared label is not its majority class the two disagree by design.
+
+    ``predict``, ``predict_proba``, ``apply`` and ``decision_path`` issue a
+    :class:`~md_sklearn.exceptions.FeatureRangeWarning` for each tested feature
+    with a value far outside the range seen in fitting, the usual sign of a unit
+    mismatch (an error in percent where the tree saw fractions, a raw Hessian
+    trace where it saw its natural log, a flipped sign). A feature's reference
+    interval is the hull of its training range and of the search bounds of the
+    splits testing it, and its scale the larger of the interval's width and its
+    largest magnitude; a value is far out more than 3 scales beyond the
+    interval, or, for a feature the interval keeps on one side of zero, on the
+    other side by more than 0.05 scales. No value of the paper's transfer from
+    the clean to the noisy collection, nor of cross-validation on either, is.
 
     Examples
     --------
@@ -153,6 +170,8 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
         columns = self._resolve_columns(tree)
         _check_finite(X, columns[tree.split_nodes], self._column_label)
 
+        split_columns = columns[tree.split_nodes]
+        feature_min, feature_max = training_range(X, split_columns)
         self.classes_, y_codes = self._encode_classes(y)
         leaf_targets = self._leaf_targets(tree)
         n_classes = self.classes_.size
@@ -174,24 +193,13 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
             X, columns, thresholds, tree.children_left, tree.children_right, tree.depth
         )
         np.add.at(value, (nodes, y_codes[rows]), 1)
-        leaf_class = _resolve_leaf_classes(tree, leaf_targets, value)
-
-        self.tree_ = {
-            "children_left": tree.children_left,
-            "children_right": tree.children_right,
-            "feature": np.where(tree.children_left >= 0, columns, -1),
-            "threshold": np.where(tree.children_left >= 0, thresholds, np.nan),
-            "value": value,
-            "leaf_class": leaf_class,
-            "fit_order": tree.split_nodes[tree.fit_order],
-            "depth": np.intp(tree.depth),
-        }
-        self.thresholds_ = thresholds[tree.split_nodes[tree.fit_order]]
-        self.hierarchy_ = _fitted_hierarchy(
-            root, thresholds[tree.split_nodes], leaf_class, tree, self.classes_
-        )
-        leaves = tree.leaf_nodes  # each training row is counted in exactly one leaf
-        self.train_score_ = int(value[leaves, leaf_class[leaves]].sum()) / X.shape[0]
+        fitted = _fitted_state(root, tree, columns, thresholds, value, leaf_targets, self.classes_)
+        self.tree_ = fitted["tree_"]
+        self.thresholds_ = fitted["thresholds_"]
+        self.hierarchy_ = fitted["hierarchy_"]
+        self.train_score_ = fitted["train_score_"]
+        self.feature_min_ = feature_min
+        self.feature_max_ = feature_max
         return self
 
     # ------------------------------------------------------------------ predict
@@ -283,11 +291,27 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
         return route(X, t["feature"], t["threshold"], t["children_left"], t["children_right"], 0)
 
     def _validate_predict_input(self, X):
+        """Checked float array of ``X``; warns about far-out feature values.
+
+        The warning points at the caller of the public method calling this.
+        """
         with _explain_text_columns(X):
             X = validate_data(self, X, dtype=np.float64, ensure_all_finite=False, reset=False)
         t = self.tree_
         _check_finite(X, t["feature"][t["children_left"] >= 0], self._column_label)
+        warn_findings(self._range_findings(X), X.shape[0], stacklevel=3)
         return X
+
+    def _range_findings(self, X):
+        """Far-out values of ``X`` (a validated array) per tested feature."""
+        t = self.tree_
+        split_nodes = np.flatnonzero(t["children_left"] >= 0)  # preorder, as iter_splits
+        bounds = [split.bounds for split in iter_splits(self.hierarchy_)]
+        names = getattr(self, "feature_names_in_", None)
+        return range_findings(
+            X, self.feature_min_, self.feature_max_, t["feature"][split_nodes], bounds,
+            lambda column: str(names[column]) if names is not None else int(column),
+        )
 
     def _column_label(self, column):
         names = getattr(self, "feature_names_in_", None)
@@ -432,6 +456,94 @@ def _resolve_leaf_classes(tree, leaf_targets, value):
             source = parent[source]
         leaf_class[node] = int(np.argmax(value[source]))
     return leaf_class
+
+
+def _fitted_state(root, tree, columns, thresholds, value, leaf_targets, classes):
+    """``tree_``, ``thresholds_``, ``hierarchy_`` and ``train_score_`` of a fitted tree.
+
+    ``thresholds`` holds one value per node (used at splits) and ``value`` the
+    training class counts per node.
+    """
+    leaf_class = _resolve_leaf_classes(tree, leaf_targets, value)
+    leaves = tree.leaf_nodes  # each training row is counted in exactly one leaf
+    n_samples = int(value[leaves].sum())
+    return {
+        "tree_": {
+            "children_left": tree.children_left,
+            "children_right": tree.children_right,
+            "feature": np.where(tree.children_left >= 0, columns, -1),
+            "threshold": np.where(tree.children_left >= 0, thresholds, np.nan),
+            "value": value,
+            "leaf_class": leaf_class,
+            "fit_order": tree.split_nodes[tree.fit_order],
+            "depth": np.intp(tree.depth),
+        },
+        "thresholds_": thresholds[tree.split_nodes[tree.fit_order]],
+        "hierarchy_": _fitted_hierarchy(
+            root, thresholds[tree.split_nodes], leaf_class, tree, classes
+        ),
+        "train_score_": int(value[leaves, leaf_class[leaves]].sum()) / max(n_samples, 1),
+    }
+
+
+def _restore_fitted(estimator, *, feature_names, thresholds, leaf_counts, feature_min,
+                    feature_max):
+    """Give an unfitted ``MDTreeClassifier`` the fitted state a saved summary describes.
+
+    Used by :func:`md_sklearn.pretrained` in place of ``fit``, as unpickling would:
+    ``estimator.hierarchy`` and ``estimator.classes`` declare the tree and its
+    classes, ``thresholds`` are in fitting order (as ``thresholds_``),
+    ``leaf_counts`` has one row of training class counts per leaf in preorder (as
+    ``tree_["value"]`` at the leaves, columns as the sorted ``classes``) and
+    ``feature_min``/``feature_max`` are the training ranges per column of
+    ``feature_names``.
+
+    Returns
+    -------
+    MDTreeClassifier
+        ``estimator``, fitted.
+
+    Raises
+    ------
+    ValueError
+        If the summary does not fit the declared tree.
+    """
+    names = np.asarray(feature_names, dtype=object)
+    classes = np.unique(np.asarray(estimator.classes))
+    root = estimator._resolve_hierarchy(np.zeros((1, names.size)))
+    tree = flatten(root)
+    thresholds = np.asarray(thresholds, dtype=float)
+    leaf_counts = np.asarray(leaf_counts, dtype=np.int64)
+    ranges = [np.asarray(r, dtype=float) for r in (feature_min, feature_max)]
+    expected = {
+        "thresholds": ((tree.split_nodes.size,), thresholds.shape),
+        "leaf_counts": ((tree.leaf_nodes.size, classes.size), leaf_counts.shape),
+        "feature_min": ((names.size,), ranges[0].shape),
+        "feature_max": ((names.size,), ranges[1].shape),
+    }
+    for what, (shape, got) in expected.items():
+        if shape != got:
+            raise ValueError(
+                f"expected {what} of shape {shape} for the declared tree, got {got}; the "
+                f"saved summary does not belong to this hierarchy."
+            )
+    estimator.n_features_in_ = names.size
+    estimator.feature_names_in_ = names
+    estimator.classes_ = classes
+    columns = estimator._resolve_columns(tree)
+    node_thresholds = np.full(tree.n_nodes, np.nan)
+    node_thresholds[tree.split_nodes[tree.fit_order]] = thresholds
+    value = np.zeros((tree.n_nodes, classes.size), dtype=np.int64)
+    value[tree.leaf_nodes] = leaf_counts
+    for node in tree.split_nodes[::-1]:  # children follow their parent in preorder
+        value[node] = value[tree.children_left[node]] + value[tree.children_right[node]]
+    fitted = _fitted_state(
+        root, tree, columns, node_thresholds, value, estimator._leaf_targets(tree), classes
+    )
+    for name, attribute in fitted.items():
+        setattr(estimator, name, attribute)
+    estimator.feature_min_, estimator.feature_max_ = ranges
+    return estimator
 
 
 def _fitted_hierarchy(root, split_thresholds, leaf_class, tree, classes):

@@ -1,5 +1,7 @@
 """MDTreeClassifier: the paper's fitting procedure, predictions, errors and the sklearn contract."""
 
+import warnings
+
 import joblib
 import numpy as np
 import pandas as pd
@@ -13,7 +15,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
-from md_sklearn import Leaf, MDTreeClassifier, Split, get_hierarchy
+from md_sklearn import FeatureRangeWarning, Leaf, MDTreeClassifier, Split, get_hierarchy
 from md_sklearn._hierarchy import iter_splits
 
 # --------------------------------------------------------------------------- a naive oracle
@@ -365,3 +367,134 @@ def test_text_columns_are_named_with_the_fix():
     frame["bs_failure"] = y
     with pytest.raises(ValueError, match=r"non-numeric column\(s\) \['bs_failure'\]; pass only the features"):
         MDTreeClassifier("q1").fit(frame, y)
+
+
+# --------------------------------------------------------------------------- far-out values
+
+
+def _stump_on(values, bounds, labels=("a", "b")):
+    """A one-split tree on column 0 fitted on ``values`` (labels split at the median)."""
+    X = np.asarray(values, dtype=float)[:, None]
+    y = np.where(X[:, 0] <= np.median(X[:, 0]), *labels)
+    low, high = bounds
+    return MDTreeClassifier(Split(0, 0.5 * (low + high), bounds, Leaf(), Leaf())).fit(X, y)
+
+
+def test_training_range_is_recorded_for_tested_features_only():
+    X = np.array([[0.0, 5.0, -3.0], [2.0, 1.0, 9.0], [1.0, 3.0, 4.0], [3.0, 2.0, 0.0]])
+    tree = Split(2, 1.0, (-5.0, 10.0), Leaf("a"), Split(0, 1.0, (0.0, 3.0), Leaf("b"), Leaf("a")))
+    clf = MDTreeClassifier(tree).fit(X, ["a", "b", "b", "a"])
+    np.testing.assert_array_equal(clf.feature_min_, [0.0, np.nan, -3.0])
+    np.testing.assert_array_equal(clf.feature_max_, [3.0, np.nan, 9.0])
+
+
+def test_no_warning_inside_the_range_and_raw_trace_warns_naming_feature_value_range_and_fix():
+    rng = np.random.default_rng(0)
+    log_trace = rng.uniform(1.6, 9.0, size=80)
+    frame = pd.DataFrame({"hessian_t": log_trace})
+    y = np.where(log_trace <= 6.0, "large", "small")
+    clf = MDTreeClassifier(Split("hessian_t", 7.0, (4.0, 9.0), Leaf("large"), Leaf("small")))
+    clf.fit(frame, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FeatureRangeWarning)
+        clf.predict(frame)
+    raw = pd.DataFrame({"hessian_t": [5.0, 250.0, 3000.0]})  # raw traces: e^x, not x
+    low, high = log_trace.min(), log_trace.max()
+    with pytest.warns(FeatureRangeWarning) as record:
+        clf.predict(raw)
+    assert len(record) == 1
+    message = str(record[0].message)
+    assert "feature 'hessian_t': 2 of 3 sample(s)" in message
+    assert f"[{low:.4g}, {high:.4g}]" in message and "(first: row 1, value 250)" in message
+    assert "pass its natural log" in message
+    assert record[0].filename == __file__  # points at the caller's line
+
+
+def test_percent_given_to_a_tree_fitted_on_fractions_warns_with_divide_by_100():
+    rng = np.random.default_rng(1)
+    fractions = rng.uniform(0.0, 0.45, size=60)
+    clf = _stump_on(fractions, (0.0, 0.01))
+    with pytest.warns(FeatureRangeWarning, match=r"column 0: 1 of 2 .*divide it by 100"):
+        clf.predict(np.array([[0.3], [30.0]]))  # 30 % typed as 30
+
+
+def test_flipped_sign_of_a_non_positive_feature_warns_with_flip_its_sign():
+    frame = pd.DataFrame({"mode_connectivity_peak": -np.linspace(0.0, 60.0, 40)})
+    y = np.where(frame["mode_connectivity_peak"] <= -10, "width", "batch")
+    tree = Split("mode_connectivity_peak", -10.0, (-30.0, 0.0), Leaf("width"), Leaf("batch"))
+    clf = MDTreeClassifier(tree).fit(frame, y)
+    flipped = pd.DataFrame({"mode_connectivity_peak": [25.0]})
+    with pytest.warns(FeatureRangeWarning, match="flip its sign"):
+        clf.predict(flipped)
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "apply", "decision_path"])
+def test_every_prediction_method_warns_once_per_feature(method):
+    frame, y = _q1_frame()
+    clf = MDTreeClassifier("q1").fit(frame, y)
+    far = frame.copy()
+    far.loc[0, "train_error"] = 1e4
+    far.loc[1, "hessian_t"] = 1e5
+    with pytest.warns(FeatureRangeWarning) as record:
+        getattr(clf, method)(far)
+    assert sorted(str(w.message).split(":")[0] for w in record) == [
+        "feature 'hessian_t'", "feature 'train_error'"
+    ]
+
+
+def _far_limits(clf, column=0):
+    """The interval outside which a value of ``column`` is far out (the documented rule)."""
+    low = min(clf.feature_min_[column], clf.hierarchy_.bounds[0])
+    high = max(clf.feature_max_[column], clf.hierarchy_.bounds[1])
+    scale = max(high - low, abs(low), abs(high))
+    return low - 3 * scale, high + 3 * scale
+
+
+training_sets = st.lists(
+    st.floats(-1e3, 1e3, allow_nan=False, allow_subnormal=False), min_size=4, max_size=30
+).filter(lambda v: max(v) - min(v) > 1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(training_sets, st.lists(st.floats(0, 1), min_size=1, max_size=20))
+def test_values_inside_the_training_range_never_warn(values, positions):
+    low, high = min(values), max(values)
+    clf = _stump_on(values, (low, high))
+    queries = np.array([[low + p * (high - low)] for p in positions]).clip(low, high)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FeatureRangeWarning)
+        clf.predict(queries)
+
+
+@settings(max_examples=60, deadline=None)
+@given(training_sets, st.floats(1.01, 1e3), st.booleans())
+def test_values_beyond_three_scales_always_warn(values, factor, above):
+    clf = _stump_on(values, (min(values), max(values)))
+    below_limit, above_limit = _far_limits(clf)
+    edge, outward = (above_limit, 1.0) if above else (below_limit, -1.0)
+    query = edge + outward * ((factor - 1.0) * abs(edge) + 1.0)
+    with pytest.warns(FeatureRangeWarning):
+        clf.predict([[query]])
+
+
+def test_paper_transfer_and_cross_validation_never_warn(published_tables):
+    from sklearn.model_selection import KFold, cross_val_score
+
+    from md_sklearn.model_selection import TransferSplit, transfer_table
+
+    clean, noisy = published_tables["clean"], published_tables["noisy"]
+    cases = {"bs_failure": [("random", 8), ("data_limit", 1), ("width_limit", 2)],
+             "width_vs_batch": [("random_data", 1), ("data_limit", 1)]}  # Table B
+    hierarchy = {"bs_failure": "q1", "width_vs_batch": "q2_width"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FeatureRangeWarning)
+        for label, draws in cases.items():
+            X, y, groups = transfer_table(clean, noisy, label)
+            features = X[["train_error", "mode_connectivity_peak", "hessian_t"]]
+            for sampling, k in draws:
+                for train, test in TransferSplit(sampling, k).split(X, groups=groups):
+                    clf = MDTreeClassifier(hierarchy[label], classes=sorted(set(y)))
+                    clf.fit(features.iloc[train], y.iloc[train]).predict(features.iloc[test])
+            pool = groups == "clean"
+            cross_val_score(MDTreeClassifier(hierarchy[label]), features[pool], y[pool],
+                            cv=KFold(5, shuffle=True, random_state=0), error_score="raise")

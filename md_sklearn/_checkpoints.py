@@ -1,0 +1,123 @@
+"""Turn a ModelGroup member (module, state dict or checkpoint file) into a module.
+
+Imports torch: only the worker that computes a group imports this module.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Mapping
+
+import torch
+from torch import nn
+
+from md_sklearn._groups import missing_checkpoint
+
+__all__ = ["load_member", "read_checkpoint"]
+
+#: Keys under which training scripts commonly nest the state dict in a checkpoint.
+NESTED_STATE_KEYS = ("state_dict", "model_state_dict", "model")
+
+_PICKLE_REFUSED = "Weights only load failed"
+
+
+def read_checkpoint(path: str, allow_pickle: bool):
+    """The object stored in a ``.pt``/``.pth`` or ``.safetensors`` file, on the CPU."""
+    if not os.path.isfile(path):
+        raise missing_checkpoint(path)
+    if path.lower().endswith(".safetensors"):
+        return _read_safetensors(path)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=not allow_pickle)
+    except pickle.UnpicklingError as error:
+        if _PICKLE_REFUSED in str(error):
+            raise ValueError(
+                f"expected a checkpoint of tensors that loads with weights_only=True, got "
+                f"{path!r}, which needs pickle (it stores Python objects, e.g. a whole module); "
+                "re-save it with torch.save(model.state_dict(), path), or, only if you trust "
+                "the file, pass ModelGroup(..., allow_pickle=True): unpickling a file can run "
+                "arbitrary code."
+            ) from error
+        raise _unreadable(path, error) from error
+    except (RuntimeError, EOFError, ValueError, OSError) as error:
+        raise _unreadable(path, error) from error
+
+
+def _unreadable(path, error):
+    reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return ValueError(
+        f"expected a complete checkpoint at {path!r}, got a file torch.load cannot read "
+        f"({reason}); the file may be truncated or not a torch checkpoint: save it again."
+    )
+
+
+def _read_safetensors(path):
+    try:
+        from safetensors.torch import load_file
+    except ImportError as error:
+        raise ImportError(
+            f"reading {path!r} needs the safetensors package; install it "
+            "(pip install safetensors) or save the checkpoint with torch.save."
+        ) from error
+    try:
+        return load_file(path, device="cpu")
+    except Exception as error:  # safetensors raises its own SafetensorError
+        raise ValueError(
+            f"expected a complete safetensors file at {path!r}, got one that cannot be read "
+            f"({error}); the file may be truncated: save it again."
+        ) from error
+
+
+def _state_dict(obj, origin):
+    """The tensor mapping inside a checkpoint object (possibly nested one level)."""
+    if isinstance(obj, Mapping):
+        for key in NESTED_STATE_KEYS:
+            nested = obj.get(key)
+            if isinstance(nested, Mapping) and nested and all(
+                    torch.is_tensor(v) for v in nested.values()):
+                return nested
+        if obj and all(isinstance(k, str) and torch.is_tensor(v) for k, v in obj.items()):
+            return obj
+    raise ValueError(
+        f"expected {origin} to hold a state dict (parameter names -> tensors, possibly under "
+        f"one of the keys {list(NESTED_STATE_KEYS)}), got {type(obj).__name__}"
+        f"{' with keys ' + repr(list(obj)[:5]) if isinstance(obj, Mapping) else ''}; save "
+        "model.state_dict()."
+    )
+
+
+def load_member(member, build_model, allow_pickle: bool) -> nn.Module:
+    """A module for ``member``: the module itself, or ``build_model()`` with its weights.
+
+    A module given by the user is returned as is (the extractors never change it);
+    modules built here belong to the caller.
+    """
+    if isinstance(member, nn.Module):
+        return member
+    if isinstance(member, Mapping):
+        obj, origin = member, "the state dict"
+    else:
+        obj, origin = read_checkpoint(member, allow_pickle), f"the checkpoint {member!r}"
+        if isinstance(obj, nn.Module):  # only possible with allow_pickle=True
+            return obj
+    state = _state_dict(obj, origin)
+    if build_model is None:
+        raise ValueError(
+            f"expected build_model to turn {origin} into a module, got build_model=None; pass "
+            "ModelGroup(..., build_model=...)."
+        )
+    model = build_model()
+    if not isinstance(model, nn.Module):
+        raise TypeError(
+            f"expected build_model() to return a torch.nn.Module, got {type(model).__name__}."
+        )
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as error:
+        detail = " ".join(str(error).split())
+        raise ValueError(
+            f"expected {origin} to fit the module build_model() returns, got a mismatch: "
+            f"{detail}; build the members' architecture or check the checkpoint."
+        ) from error
+    return model

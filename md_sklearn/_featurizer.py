@@ -1,0 +1,569 @@
+"""LandscapeFeaturizer: groups of trained torch models in, the paper's feature table out."""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+import os
+import re
+import sys
+import warnings
+from contextlib import nullcontext
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed, effective_n_jobs
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from md_sklearn import _group_features
+from md_sklearn._extractor_defaults import EXTRACTOR_CONSTANTS as _C
+from md_sklearn._feature_cache import ContentKeys, FeatureCache, derive_seed, unit_key
+from md_sklearn._group_features import (
+    CONNECTIVITY_STD,
+    METRIC_NAMES,
+    METRIC_UNITS,
+    PAIRWISE_UNITS,
+    GroupTask,
+    connectivity_pairs,
+)
+from md_sklearn._groups import ModelGroup
+
+__all__ = ["LandscapeFeaturizer"]
+
+#: The metrics of the paper's Q1 tree and its CKA variant (the default selection).
+DEFAULT_METRICS = ("train_error", "mode_connectivity_peak", "hessian_t", "CKA")
+
+_TEST_COLUMNS = ("test_error", "test_loss")
+_DEVICE_PATTERN = re.compile(r"auto|cpu|mps|(cuda|xpu)(:\d+)?")
+
+
+class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
+    """Loss-landscape features of groups of trained torch models, as the paper's table.
+
+    Each input sample is a :class:`ModelGroup` (the models of one training
+    configuration, trained from different seeds, and their training data); each
+    output row holds its metrics, named and scaled exactly like the columns of
+    :func:`~md_sklearn.datasets.load_model_diagnosis`, so that a tree fitted on the
+    published tables applies to your own models. The metrics are measured by the
+    ``extractors`` package (torch) with the paper's settings, and aggregated over
+    the group as the paper does:
+
+    - ``train_error``, ``train_loss`` (``test_error``, ``test_loss``): means over
+      the members of the error in percent and of the mean cross-entropy on the
+      whole training (evaluation) data;
+    - ``hessian_t``, ``hessian_e``: natural log of the mean over the members of the
+      Hessian trace (top eigenvalue) on one random batch per member (the log of the
+      mean, not the mean of the logs; NaN with a warning when the mean is not
+      positive);
+    - ``mode_connectivity_peak``: minus the peak train error along a Bezier curve
+      trained between the first two members (``connectivity_pairs="all"``: the mean
+      over every pair, plus a ``mode_connectivity_peak_std`` column, the population
+      standard deviation over the pairs);
+    - ``CKA``: mean linear CKA of the members' softmax outputs over ordered pairs.
+
+    ``fit`` computes nothing: it checks the settings and records the output
+    columns; ``transform`` does the work, one group at a time per worker.
+
+    Parameters
+    ----------
+    metrics : sequence of str, default=("train_error", "mode_connectivity_peak", "hessian_t", "CKA")
+        Columns to compute, in this order. Valid names: ``"train_error"``,
+        ``"train_loss"``, ``"test_error"``, ``"test_loss"``, ``"hessian_t"``,
+        ``"hessian_e"``, ``"mode_connectivity_peak"``, ``"CKA"``. When the groups seen
+        by ``fit`` carry ``eval_data``, ``test_error`` and ``test_loss`` are added
+        after the requested columns (NaN for groups without ``eval_data``); the
+        groups' ``meta`` keys come last.
+    device : str, default="auto"
+        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or
+        ``"cuda:N"``. With ``"auto"`` or ``"cuda"`` and several GPUs, group ``i`` of
+        the input runs on GPU ``i % device_count``, so parallel workers share the GPUs.
+        The device does not change the quantities (only their rounding) and is not
+        part of the cache key.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the random parts (Hessian batches and probes, curve training, CKA
+        batches). Each group's seeds are derived from ``random_state`` and a hash of
+        the group's content, so the values do not depend on the order of the groups,
+        on ``n_jobs`` or on the backend. ``None`` (or a RandomState) draws a base seed
+        per call.
+    n_jobs : int or None, default=None
+        Groups computed in parallel with joblib; ``None`` means 1 unless in a
+        :func:`joblib.parallel_config` context (any backend, e.g. ``"dask"`` for a
+        cluster), ``-1`` all processors.
+    cache_dir : str, os.PathLike or None, default=None
+        Folder where each finished group's values are written at once (one small JSON
+        file per metric unit, written atomically), keyed by the content hash of the
+        checkpoints and data, every option that changes the value, the seed and the
+        metric code. A rerun, or an interrupted run restarted, computes only what is
+        missing. Nothing about a failed group is written. ``None``: no cache.
+    progress : bool, default=True
+        A tqdm bar over the groups (and, when the groups run in this process, a bar
+        over the curve-training epochs); silent when stderr is not a terminal or tqdm
+        is not installed.
+    on_error : {"raise", "nan"}, default="raise"
+        What a failing group does: raise an error naming the group and the member, or
+        warn and give the group a row of NaN.
+    connectivity_pairs : {"first", "all"}, default="first"
+        Fit one curve between the first two members (paper), or one per pair of
+        members and report the mean and the spread.
+    hessian_n_samples : int, default=200
+        Size of the random batch each member's Hessian is taken on (paper: 200).
+    hessian_max_probes : int, default=100
+        Most Hessian-vector products per member: Hutchinson probes for ``hessian_t``,
+        power iterations for ``hessian_e`` (paper: 100 for both).
+    hessian_rtol : float, default=1e-3
+        Relative change that stops the trace estimate and the power iteration
+        (paper: 1e-3 for both).
+    curve_epochs : int, default=50
+        Epochs of curve training (paper: 50 on the 50,000 CIFAR-10 images; the
+        research code kept the number of steps about constant, so use more epochs on
+        less data).
+    curve_batch_size : int, default=128
+        Mini-batch size of curve training (paper: 128).
+    curve_lr : float, default=0.01
+        Base learning rate of curve training (paper: 0.01).
+    cka_n_batches : int, default=6
+        Shuffled training batches the outputs are compared on (paper: 6).
+    cka_batch_size : int, default=128
+        Samples per CKA batch (paper: 128).
+    cka_mixup_alpha : float or None, default=16.0
+        Beta parameter of the mixup weight of each CKA batch (paper: 16); ``None``
+        compares on unmixed inputs.
+
+    Attributes
+    ----------
+    feature_names_out_ : ndarray of str
+        Output columns: the metric columns, then the ``meta`` keys seen in ``fit``.
+    meta_columns_ : tuple of str
+        The ``meta`` keys seen in ``fit``, in order of first appearance.
+
+    See Also
+    --------
+    ModelGroup : One input sample.
+    MDTreeClassifier : The diagnosis tree these features feed.
+
+    Notes
+    -----
+    The input is a list of :class:`ModelGroup`, not an array, so scikit-learn's
+    ``validate_data`` does not apply and no ``n_features_in_`` is recorded; the
+    groups are checked here instead, and the estimator tags say the input is not a
+    2-d array. The output is a DataFrame indexed by the group names whatever
+    ``set_output`` says (``"pandas"`` and ``"default"`` both give it; the index is
+    what identifies the groups).
+
+    Parallel workers receive the groups pickled (checkpoint paths travel as
+    strings; modules and datasets are copied). Under the loky backend each worker
+    is limited to ``cpu_count // n_jobs`` threads. On a Dask cluster the checkpoint
+    paths must be readable from the workers; the cache is written by the calling
+    process.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch.utils.data import TensorDataset
+    >>> from md_sklearn import LandscapeFeaturizer, ModelGroup
+    >>> _ = torch.manual_seed(0)
+    >>> data = TensorDataset(torch.randn(64, 4), torch.randint(0, 3, (64,)))
+    >>> groups = [ModelGroup([torch.nn.Linear(4, 3) for _ in range(2)], data, name=f"g{i}")
+    ...           for i in range(2)]
+    >>> featurizer = LandscapeFeaturizer(["train_error", "hessian_t", "CKA"], device="cpu",
+    ...                                  random_state=0, progress=False, hessian_n_samples=32,
+    ...                                  hessian_max_probes=5, cka_n_batches=2, cka_batch_size=32)
+    >>> table = featurizer.fit_transform(groups)
+    >>> table.shape, list(table.columns), list(table.index)
+    ((2, 3), ['train_error', 'hessian_t', 'CKA'], ['g0', 'g1'])
+    >>> bool(table["CKA"].between(0, 1).all())
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "metrics": [list, tuple],
+        "device": [str],
+        "random_state": ["random_state"],
+        "n_jobs": [None, numbers.Integral],
+        "cache_dir": [None, str, os.PathLike],
+        "progress": ["boolean"],
+        "on_error": [StrOptions({"raise", "nan"})],
+        "connectivity_pairs": [StrOptions({"first", "all"})],
+        "hessian_n_samples": [Interval(numbers.Integral, 1, None, closed="left")],
+        "hessian_max_probes": [Interval(numbers.Integral, 1, None, closed="left")],
+        "hessian_rtol": [Interval(numbers.Real, 0, None, closed="left")],
+        "curve_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
+        "curve_batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "curve_lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "cka_n_batches": [Interval(numbers.Integral, 1, None, closed="left")],
+        "cka_batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "cka_mixup_alpha": [None, Interval(numbers.Real, 0, None, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        metrics=DEFAULT_METRICS,
+        *,
+        device="auto",
+        random_state=None,
+        n_jobs=None,
+        cache_dir=None,
+        progress=True,
+        on_error="raise",
+        connectivity_pairs="first",
+        hessian_n_samples=_C.HESSIAN_N_SAMPLES,
+        hessian_max_probes=_C.TRACE_MAX_PROBES,
+        hessian_rtol=_C.TRACE_RTOL,
+        curve_epochs=_C.CURVE_EPOCHS,
+        curve_batch_size=_C.CURVE_BATCH_SIZE,
+        curve_lr=_C.CURVE_LR,
+        cka_n_batches=_C.CKA_N_BATCHES,
+        cka_batch_size=_C.CKA_BATCH_SIZE,
+        cka_mixup_alpha=_C.CKA_MIXUP_ALPHA,
+    ):
+        self.metrics = metrics
+        self.device = device
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.cache_dir = cache_dir
+        self.progress = progress
+        self.on_error = on_error
+        self.connectivity_pairs = connectivity_pairs
+        self.hessian_n_samples = hessian_n_samples
+        self.hessian_max_probes = hessian_max_probes
+        self.hessian_rtol = hessian_rtol
+        self.curve_epochs = curve_epochs
+        self.curve_batch_size = curve_batch_size
+        self.curve_lr = curve_lr
+        self.cka_n_batches = cka_n_batches
+        self.cka_batch_size = cka_batch_size
+        self.cka_mixup_alpha = cka_mixup_alpha
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # the input is a list of ModelGroup
+        tags.transformer_tags.preserves_dtype = []
+        tags.non_deterministic = not isinstance(self.random_state, numbers.Integral)
+        return tags
+
+    # ------------------------------------------------------------------ API
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, groups, y=None):
+        """Check the settings and record the output columns; computes nothing.
+
+        Parameters
+        ----------
+        groups : list of ModelGroup
+            The groups; their ``eval_data`` and ``meta`` decide the extra columns.
+        y : None
+            Ignored; present for pipelines.
+
+        Returns
+        -------
+        self : LandscapeFeaturizer
+            The fitted featurizer.
+
+        Raises
+        ------
+        TypeError
+            If ``groups`` is not a list of :class:`ModelGroup`.
+        ValueError
+            If a metric name is unknown or repeated, the device is not one of the
+            accepted forms, or a ``meta`` key collides with a metric column.
+        """
+        metrics = self._check_metrics()
+        if not _DEVICE_PATTERN.fullmatch(self.device):
+            raise ValueError(
+                f"expected device to be 'auto', 'cpu', 'cuda' or 'cuda:N', got "
+                f"{self.device!r}; pass one of those."
+            )
+        groups = _check_groups(groups)
+        columns = list(metrics)
+        if self.connectivity_pairs == "all" and "mode_connectivity_peak" in columns:
+            columns.insert(columns.index("mode_connectivity_peak") + 1, CONNECTIVITY_STD)
+        if any(group.eval_data is not None for group in groups):
+            columns += [name for name in _TEST_COLUMNS if name not in columns]
+        meta = []
+        for group in groups:
+            meta += [key for key in group.meta if key not in meta]
+        clash = [key for key in meta if key in METRIC_NAMES or key == CONNECTIVITY_STD]
+        if clash:
+            raise ValueError(
+                f"expected meta keys that differ from the metric columns, got {clash}; rename "
+                "those meta entries."
+            )
+        self.meta_columns_ = tuple(meta)
+        self.feature_names_out_ = np.asarray(columns + meta, dtype=object)
+        return self
+
+    def transform(self, groups):
+        """Compute the features of each group (from the cache where possible).
+
+        Parameters
+        ----------
+        groups : list of ModelGroup
+            The groups to compute; names must be unique.
+
+        Returns
+        -------
+        pandas.DataFrame of shape (n_groups, n_features_out)
+            One row per group, indexed by the group names (``"group_<i>"`` for
+            unnamed groups), columns ``feature_names_out_``.
+
+        Raises
+        ------
+        TypeError
+            If ``groups`` is not a list of :class:`ModelGroup`.
+        ValueError
+            If two groups share a name, ``cache_dir`` cannot be written, or (with
+            ``on_error="raise"``) a group fails: too few members for connectivity or
+            CKA, members of different architectures, a truncated checkpoint or one that
+            needs pickle, labels beyond the model's classes, ... The message names the
+            group and the member.
+        FileNotFoundError
+            If a checkpoint file is missing (``on_error="raise"``); the message names
+            the group, the member and the path.
+        """
+        check_is_fitted(self)
+        groups = _check_groups(groups)
+        labels = _labels(groups)
+        columns = list(self.feature_names_out_)
+        metric_columns = columns[:len(columns) - len(self.meta_columns_)]
+        units = list(dict.fromkeys(METRIC_UNITS[c] for c in metric_columns
+                                   if c != CONNECTIVITY_STD))
+        cache = FeatureCache(self.cache_dir) if self.cache_dir is not None else None
+        values, failed, tasks, unit_keys = self._plan(groups, labels, units, cache)
+
+        for outcome in self._run(tasks):
+            label = labels[outcome.index]
+            for note in outcome.notes:
+                warnings.warn(note, UserWarning, stacklevel=2)
+            if outcome.error is not None:
+                self._fail(RuntimeError(outcome.error), label)
+                failed[outcome.index] = True
+                continue
+            for unit, unit_values in outcome.values.items():
+                if cache is not None:
+                    cache.put(unit, unit_keys[outcome.index][unit], unit_values, label)
+                values[outcome.index].update(unit_values)
+        return self._table(groups, labels, values, failed, metric_columns)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns.
+
+        Parameters
+        ----------
+        input_features : None
+            Must be None: the input (a list of groups) has no feature names.
+
+        Returns
+        -------
+        ndarray of str
+            ``feature_names_out_``.
+
+        Raises
+        ------
+        ValueError
+            If ``input_features`` is not None.
+        """
+        check_is_fitted(self)
+        if input_features is not None:
+            raise ValueError(
+                "expected input_features=None, got a value; the input of LandscapeFeaturizer is "
+                "a list of ModelGroup, which has no feature names."
+            )
+        return self.feature_names_out_.copy()
+
+    # ------------------------------------------------------------------ helpers
+    def _check_metrics(self):
+        metrics = list(self.metrics)
+        if not metrics:
+            raise ValueError(
+                f"expected at least one metric, got none; pick from {list(METRIC_NAMES)}."
+            )
+        for name in metrics:
+            if name not in METRIC_UNITS:
+                raise ValueError(
+                    f"expected metric names among {list(METRIC_NAMES)}, got {name!r}; use the "
+                    "published column names (note the spelling 'CKA')."
+                )
+        repeated = sorted({name for name in metrics if metrics.count(name) > 1})
+        if repeated:
+            raise ValueError(f"expected each metric once, got {repeated} repeated.")
+        return metrics
+
+    def _plan(self, groups, labels, units, cache):
+        """Cached values, failed groups, tasks for what is missing, and every unit's key."""
+        base, token = self._seed_base()
+        values = [{} for _ in groups]
+        failed = [False] * len(groups)
+        keys, tasks, unit_keys = ContentKeys(), [], [{} for _ in groups]
+        for index, (group, label) in enumerate(zip(groups, labels, strict=True)):
+            try:
+                self._precheck(group, label)
+                wanted = [u for u in units if u != "test" or group.eval_data is not None]
+                group_key = keys.group(group, label) if wanted else None
+            except Exception as error:
+                self._fail(error, label)
+                failed[index] = True
+                continue
+            missing = []
+            for unit in wanted:
+                extra = keys.dataset(group.eval_data) if unit == "test" else None
+                random_token = token if unit in _RANDOM_UNITS else None
+                unit_keys[index][unit] = key = unit_key(
+                    group_key, unit, self._unit_options(unit), random_token, extra)
+                cached = cache.get(unit, key) if cache is not None else None
+                if cached is None:
+                    missing.append(unit)
+                else:
+                    values[index].update(cached)
+            if missing:
+                tasks.append(self._task(index, label, group, missing, base, group_key))
+        return values, failed, tasks, unit_keys
+
+    def _precheck(self, group, label):
+        if len(group.members) < 2:
+            needing = [m for m in self.feature_names_out_
+                       if METRIC_UNITS.get(m) in PAIRWISE_UNITS]
+            if needing:
+                raise ValueError(
+                    f"group {label!r}: expected at least 2 members for {needing}, got 1; add "
+                    "a model trained from another seed, or drop those metrics."
+                )
+        explicit = [m for m in self.metrics if m in _TEST_COLUMNS]
+        if explicit and group.eval_data is None:
+            raise ValueError(
+                f"group {label!r}: expected eval_data for {explicit}, got none; pass "
+                "ModelGroup(..., eval_data=held_out) or drop those metrics."
+            )
+
+    def _fail(self, error, label):
+        if self.on_error == "raise":
+            raise error
+        warnings.warn(
+            f"LandscapeFeaturizer: group {label!r} failed and gets NaN features: {error}",
+            UserWarning, stacklevel=3)
+
+    def _seed_base(self):
+        """The base seed of this call and the token that stands for it in cache keys."""
+        if isinstance(self.random_state, numbers.Integral):
+            return str(int(self.random_state)), int(self.random_state)
+        base = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        return str(base), "unseeded"
+
+    def _unit_options(self, unit):
+        if unit in ("hessian_t", "hessian_e"):
+            return {"n_samples": int(self.hessian_n_samples),
+                    "max_probes": int(self.hessian_max_probes),
+                    "rtol": float(self.hessian_rtol)}
+        if unit == "connectivity":
+            return {"epochs": int(self.curve_epochs), "batch_size": int(self.curve_batch_size),
+                    "lr": float(self.curve_lr), "pairs": self.connectivity_pairs}
+        if unit == "cka":
+            alpha = self.cka_mixup_alpha
+            return {"n_batches": int(self.cka_n_batches), "batch_size": int(self.cka_batch_size),
+                    "mixup_alpha": None if alpha is None else float(alpha)}
+        return {}
+
+    def _task(self, index, label, group, units, base, group_key):
+        seeds = {}
+        n = len(group.members)
+        for unit in units:
+            if unit in ("hessian_t", "hessian_e"):  # same batch for both, as the extractors do
+                seeds[unit] = tuple(derive_seed(base, group_key, "hessian", i) for i in range(n))
+            elif unit == "connectivity":
+                pairs = connectivity_pairs(n, self.connectivity_pairs)
+                seeds[unit] = tuple(derive_seed(base, group_key, "mode_connectivity", i, j)
+                                    for i, j in pairs)
+            elif unit == "cka":
+                seeds[unit] = (derive_seed(base, group_key, "cka"),)
+        return GroupTask(index=index, label=label, group=group, units=tuple(units),
+                         options={u: self._unit_options(u) for u in units}, seeds=seeds,
+                         device=self.device, catch_errors=self.on_error == "nan")
+
+    def _run(self, tasks):
+        """Outcomes of the tasks, each as soon as it is finished (any order)."""
+        if not tasks:
+            return
+        bar_wanted = self.progress and _stderr_is_terminal()
+        with _progress_bar(len(tasks), bar_wanted) as bar:
+            if effective_n_jobs(self.n_jobs) == 1:
+                for task in tasks:
+                    task = dataclasses.replace(task, progress=bar_wanted)
+                    yield _group_features.compute_group(task)
+                    bar.update(1)
+            else:
+                parallel = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")
+                for outcome in parallel(delayed(_group_features.compute_group)(task)
+                                        for task in tasks):
+                    yield outcome
+                    bar.update(1)
+
+    def _table(self, groups, labels, values, failed, metric_columns):
+        data = {}
+        for column in metric_columns:
+            data[column] = np.array(
+                [np.nan if failed[i] else values[i].get(column, np.nan)
+                 for i in range(len(groups))], dtype=np.float64)
+        for key in self.meta_columns_:
+            data[key] = [group.meta.get(key) for group in groups]
+        index = pd.Index(labels, name="group")
+        return pd.DataFrame(data, index=index, columns=list(self.feature_names_out_))
+
+
+#: Units whose value depends on the seed.
+_RANDOM_UNITS = ("hessian_t", "hessian_e", "connectivity", "cka")
+
+
+def _check_groups(groups):
+    if isinstance(groups, ModelGroup) or not isinstance(groups, (list, tuple)):
+        raise TypeError(
+            f"expected a list of ModelGroup, got {type(groups).__name__}; wrap each trained "
+            "configuration as ModelGroup(members, data) and pass a list."
+        )
+    if not groups:
+        raise ValueError("expected at least one ModelGroup, got an empty list.")
+    for index, group in enumerate(groups):
+        if not isinstance(group, ModelGroup):
+            raise TypeError(
+                f"expected a list of ModelGroup, got {type(group).__name__} at position "
+                f"{index}; wrap it as ModelGroup(members, data)."
+            )
+    return list(groups)
+
+
+def _labels(groups):
+    labels = [g.name if g.name is not None else f"group_{i}" for i, g in enumerate(groups)]
+    seen, repeated = set(), []
+    for label in labels:
+        if label in seen and label not in repeated:
+            repeated.append(label)
+        seen.add(label)
+    if repeated:
+        raise ValueError(
+            f"expected unique group names, got {repeated} more than once; give each "
+            "ModelGroup its own name."
+        )
+    return labels
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _progress_bar(total, wanted):
+    if wanted:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            wanted = False
+    if not wanted:
+        return nullcontext(_SilentBar())
+    return tqdm(total=total, desc="landscape features", unit="group")
+
+
+class _SilentBar:
+    def update(self, n=1):
+        return None

@@ -1,0 +1,143 @@
+"""Which feature values lie far outside the range a tree was fitted on, and the likely fix."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from md_sklearn._constants import (
+    FEATURE_UNIT_SLIPS,
+    RANGE_WARNING_SCALES,
+    RANGE_WARNING_SIGN_FRACTION,
+)
+from md_sklearn.exceptions import FeatureRangeWarning
+
+__all__ = ["RangeFinding", "range_findings", "training_range", "warn_findings"]
+
+#: Unit slips that explain a far value: name -> (conversion, advice); ties rank in this order.
+_FIXES = {
+    "natural_log": (np.log, "pass its natural log (a raw value where the tree saw a "
+                            "logarithm, e.g. of a Hessian trace)"),
+    "percent_to_fraction": (lambda v: v / 100.0, "divide it by 100 (a percentage where the "
+                                                 "tree saw fractions)"),
+    "fraction_to_percent": (lambda v: v * 100.0, "multiply it by 100 (a fraction where the "
+                                                 "tree saw percent)"),
+    "exp": (np.exp, "pass exp(value) (a logarithm where the tree saw raw values)"),
+    "flip_sign": (np.negative, "flip its sign (check the sign convention: "
+                               "mode_connectivity_peak is minus the largest error, <= 0)"),
+}
+_EXTRAPOLATION = "if the units already match, the tree extrapolates here and its diagnosis is uncertain"
+_NO_FIX = f"check its units and how it was computed; {_EXTRAPOLATION}"
+
+
+def training_range(X, columns):
+    """Per-column minimum and maximum of ``X`` over ``columns``; NaN elsewhere."""
+    low = np.full(X.shape[1], np.nan)
+    high = np.full(X.shape[1], np.nan)
+    columns = np.unique(columns)
+    if X.shape[0]:
+        low[columns] = X[:, columns].min(axis=0)
+        high[columns] = X[:, columns].max(axis=0)
+    return low, high
+
+
+@dataclass(frozen=True)
+class RangeFinding:
+    """The rows whose value of one feature lies far outside its training range.
+
+    ``rows`` are positions in ``X``; ``fixes`` name the unit slips that bring
+    some of those values back inside the reference interval, most often first.
+    """
+
+    column: int
+    name: str
+    rows: np.ndarray
+    values: np.ndarray
+    low: float
+    high: float
+    reference: tuple
+    fixes: tuple
+
+    def _range_text(self):
+        return f"[{self.low + 0.0:.4g}, {self.high + 0.0:.4g}]"  # + 0.0: no "-0"
+
+    def _advice(self, fixes):
+        if not fixes:
+            return _NO_FIX
+        return "; or ".join(_FIXES[key][1] for key in fixes) + f" ({_EXTRAPOLATION})"
+
+    def note(self, value):
+        """One sentence about one far value of this feature."""
+        fitting = tuple(k for k in self.fixes if _inside(_FIXES[k][0], value, self.reference))
+        return (
+            f"feature {self.name} = {value:.4g} lies far outside the training range "
+            f"{self._range_text()}; likely fix: {self._advice(fitting)}"
+        )
+
+    def message(self, n_samples):
+        """The warning text: feature, count, first value, range and the likely fix."""
+        return (
+            f"feature {self.name}: {self.rows.size} of {n_samples} sample(s) lie far outside "
+            f"the range seen in fitting {self._range_text()} (first: row {int(self.rows[0])}, "
+            f"value {self.values[0]:.4g}); likely fix: {self._advice(self.fixes)}."
+        )
+
+
+def _inside(transform, values, reference):
+    with np.errstate(all="ignore"):
+        converted = transform(np.asarray(values, dtype=float))
+    return (converted >= reference[0]) & (converted <= reference[1])
+
+
+def range_findings(X, feature_min, feature_max, split_columns, split_bounds, describe):
+    """A :class:`RangeFinding` for every tested feature with far values in ``X``.
+
+    The reference interval of a feature is the hull of its training range and of
+    the search bounds of every split testing it; its scale is the larger of the
+    interval's width and its largest magnitude. A value is far out beyond
+    ``RANGE_WARNING_SCALES`` scales, or, for a feature whose interval lies on one
+    side of zero, on the other side beyond ``RANGE_WARNING_SIGN_FRACTION`` of the
+    scale. ``describe(column)`` gives the feature's name (str) or its column index
+    (int).
+    """
+    findings = []
+    split_columns = np.asarray(split_columns)
+    for column in np.unique(split_columns):
+        bounds = np.asarray(split_bounds)[split_columns == column]
+        low = min(feature_min[column], bounds[:, 0].min())
+        high = max(feature_max[column], bounds[:, 1].max())
+        scale = max(high - low, abs(low), abs(high))
+        x = X[:, column]
+        far = (x < low - RANGE_WARNING_SCALES * scale) | (x > high + RANGE_WARNING_SCALES * scale)
+        if low >= 0:
+            far |= x < -RANGE_WARNING_SIGN_FRACTION * scale
+        if high <= 0:
+            far |= x > RANGE_WARNING_SIGN_FRACTION * scale
+        rows = np.flatnonzero(far)
+        if rows.size == 0:
+            continue
+        values = x[rows]
+        reference = (float(low), float(high))
+        name = describe(column)
+        candidates = FEATURE_UNIT_SLIPS.get(name, tuple(_FIXES))
+        share = {k: np.mean(_inside(_FIXES[k][0], values, reference)) for k in candidates}
+        fixes = tuple(k for k in sorted(_FIXES, key=lambda k: -share.get(k, 0.0)) if share.get(k))
+        findings.append(
+            RangeFinding(
+                int(column), _quoted(name), rows, values,
+                float(feature_min[column]), float(feature_max[column]), reference, fixes,
+            )
+        )
+    return findings
+
+
+def _quoted(name):
+    return repr(name) if isinstance(name, str) else f"column {name}"
+
+
+def warn_findings(findings, n_samples, stacklevel):
+    """Issue one :class:`FeatureRangeWarning` per finding."""
+    for finding in findings:
+        warnings.warn(finding.message(n_samples), FeatureRangeWarning, stacklevel=stacklevel + 1)

@@ -1,0 +1,207 @@
+"""The diagnosis report :func:`md_sklearn.explain` returns: one record per sample."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+__all__ = ["DiagnosisRecord", "DiagnosisReport", "PathStep"]
+
+
+@dataclass(frozen=True)
+class PathStep:
+    """One split a sample passed: its feature's value against the threshold.
+
+    Attributes
+    ----------
+    node : int
+        Id of the split (depth-first preorder, as ``MDTreeClassifier.tree_``).
+    feature : str
+        Name of the feature tested.
+    value : float
+        The sample's value of that feature.
+    threshold : float
+        The fitted threshold.
+    direction : {"<=", ">"}
+        ``"<="`` when the sample went left (``value <= threshold``).
+    margin : float
+        ``value - threshold``: how far the sample lies from the boundary, in
+        the feature's units (at most 0 on the left, above 0 on the right).
+
+    Examples
+    --------
+    >>> from md_sklearn import PathStep
+    >>> print(PathStep(0, "train_error", 12.0, 0.1459, ">", 12.0 - 0.1459))
+    train_error = 12 > 0.1459 (margin +11.85)
+    """
+
+    node: int
+    feature: str
+    value: float
+    threshold: float
+    direction: str
+    margin: float
+
+    def __str__(self):
+        return (
+            f"{self.feature} = {self.value:.4g} {self.direction} {self.threshold:.4g} "
+            f"(margin {self.margin:+.4g})"
+        )
+
+
+@dataclass(frozen=True)
+class DiagnosisRecord:
+    """The diagnosis of one sample and how the tree reached it.
+
+    Attributes
+    ----------
+    sample : object
+        The sample's index label (DataFrame input) or row position.
+    path : tuple of PathStep
+        The splits passed, from the root.
+    leaf : int
+        Id of the leaf reached (as :meth:`MDTreeClassifier.apply`).
+    regime : int
+        The leaf's number counted left to right from 1, as in
+        :func:`export_text` and the paper's figures.
+    support : int
+        Training samples that reached the leaf.
+    purity : float
+        Share of those samples whose label is the predicted class; NaN when no
+        training sample reached the leaf.
+    predicted : object
+        The predicted class.
+    failure_source : str
+        What the prediction says limits the model, in words; for labels outside
+        the published label columns, ``"predicted: <label>"``.
+    action : str or None
+        The suggested change, or None when the label has no known words.
+    notes : tuple of str
+        One sentence per feature whose value lies far outside the training
+        range (the same cases :class:`~md_sklearn.exceptions.FeatureRangeWarning`
+        reports).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from md_sklearn import explain, pretrained
+    >>> X = pd.DataFrame({"train_error": [3.0], "mode_connectivity_peak": [-12.0]})
+    >>> record = explain(pretrained("q2_width"), X)[0]
+    >>> record.predicted, record.action, record.regime
+    ('width', 'model too small: widen it', 3)
+    >>> [step.direction for step in record.path]
+    ['>', '<=']
+    """
+
+    sample: object
+    path: tuple
+    leaf: int
+    regime: int
+    support: int
+    purity: float
+    predicted: object
+    failure_source: str
+    action: str | None
+    notes: tuple
+
+    def __str__(self):
+        lines = [f"sample {self.sample}: {self.failure_source}"]
+        if self.action is not None:
+            lines.append(f"  action:  {self.action}")
+        for i, step in enumerate(self.path):
+            lines.append(f"  {'path:' if i == 0 else '':<9}{step}")
+        if self.support:
+            evidence = f"training purity {100 * self.purity:.1f} % of {self.support} samples"
+        else:
+            evidence = "no training sample reached this leaf"
+        lines.append(f"  regime:  {self.regime} (leaf {self.leaf}, predicts {self.predicted}); "
+                     f"{evidence}")
+        lines.extend(f"  warning: {note}" for note in self.notes)
+        return "\n".join(lines)
+
+
+class DiagnosisReport(Sequence):
+    """The diagnoses of several samples: a sequence of :class:`DiagnosisRecord`.
+
+    ``str(report)`` is readable text, one block per sample; ``report[i]`` is a
+    record and ``report[i:j]`` a report; :meth:`to_frame` gives a table.
+
+    Parameters
+    ----------
+    records : iterable of DiagnosisRecord
+
+    Attributes
+    ----------
+    records : tuple of DiagnosisRecord
+        The records, in the order of the samples.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from md_sklearn import explain, pretrained
+    >>> X = pd.DataFrame({"train_error": [12.0], "mode_connectivity_peak": [-1.0],
+    ...                   "hessian_t": [5.0]}, index=["resnet_w8_bs16"])
+    >>> report = explain(pretrained("q1"), X)
+    >>> len(report), report[0].predicted
+    (1, 'large')
+    >>> report.to_frame()[["predicted", "action", "regime"]]
+                   predicted                             action  regime
+    sample
+    resnet_w8_bs16     large  batch size too small: increase it       4
+    """
+
+    def __init__(self, records):
+        self.records = tuple(records)
+
+    def __len__(self):
+        return len(self.records)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return DiagnosisReport(self.records[index])
+        return self.records[index]
+
+    def __str__(self):
+        return "\n\n".join(str(record) for record in self.records)
+
+    def __repr__(self):
+        return f"<DiagnosisReport of {len(self)} sample(s); print() it or call to_frame()>"
+
+    def to_frame(self):
+        """The report as a table, one row per sample.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``sample``; columns ``predicted``, ``failure_source``,
+            ``action``, ``regime``, ``leaf``, ``purity``, ``support``, ``path``
+            (the steps as text, ``"; "``-separated) and ``notes`` (the
+            out-of-range sentences, ``"; "``-separated, empty when none).
+        """
+        rows = [
+            {
+                "sample": r.sample,
+                "predicted": r.predicted,
+                "failure_source": r.failure_source,
+                "action": r.action,
+                "regime": r.regime,
+                "leaf": r.leaf,
+                "purity": r.purity,
+                "support": r.support,
+                "path": "; ".join(map(str, r.path)),
+                "notes": "; ".join(r.notes),
+            }
+            for r in self.records
+        ]
+        columns = ["sample", "predicted", "failure_source", "action", "regime", "leaf",
+                   "purity", "support", "path", "notes"]
+        return pd.DataFrame(rows, columns=columns).set_index("sample")
+
+
+def leaf_purity(counts, predicted_code):
+    """Share of a leaf's training samples carrying the class it predicts (NaN if empty)."""
+    total = int(counts.sum())
+    return float(counts[predicted_code]) / total if total else math.nan

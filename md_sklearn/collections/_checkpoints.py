@@ -1,0 +1,117 @@
+"""Checkpoint files of a collection: atomic writes, safetensors or torch.save, fingerprints."""
+
+import contextlib
+import hashlib
+import json
+import os
+import uuid
+from pathlib import Path
+
+import torch
+
+try:
+    import safetensors.torch as _safetensors
+except ImportError:  # pragma: no cover - exercised only without safetensors
+    _safetensors = None
+
+CHECKPOINT_SUFFIXES = {"safetensors": ".safetensors", "torch": ".pt"}
+
+
+def default_checkpoint_format():
+    """``"safetensors"`` when the package is installed, else ``"torch"`` (``torch.save``)."""
+    return "torch" if _safetensors is None else "safetensors"
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary sibling of ``path``; move it onto ``path`` only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_text_atomic(path, text):
+    with atomic_path(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+
+
+def write_json_atomic(path, payload):
+    write_text_atomic(path, json.dumps(payload, indent=2, sort_keys=True) + "\n")
+
+
+def save_checkpoint(model, path, checkpoint_format):
+    """Write ``model``'s state dict (CPU copies) to ``path`` in one atomic step."""
+    state = {name: tensor.detach().to("cpu", copy=True).contiguous()
+             for name, tensor in model.state_dict().items()}
+    with atomic_path(path) as temporary:
+        if checkpoint_format == "safetensors":
+            if _safetensors is None:  # pragma: no cover - exercised only without safetensors
+                raise ImportError(
+                    "this collection stores safetensors checkpoints but safetensors is not "
+                    "installed; install it with `pip install md-sklearn[torch]`."
+                )
+            _safetensors.save_file(state, str(temporary))
+        else:
+            torch.save(state, temporary)
+
+
+def load_checkpoint(path):
+    """Load a state dict saved by a collection (``.safetensors`` or ``torch.save``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A checkpoint file of a collection.
+
+    Returns
+    -------
+    state_dict : dict of str to torch.Tensor
+        CPU tensors, ready for ``model.load_state_dict``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ImportError
+        If ``path`` is a ``.safetensors`` file and safetensors is not installed.
+
+    Examples
+    --------
+    >>> import tempfile, torch
+    >>> from pathlib import Path
+    >>> from md_sklearn.collections import load_checkpoint
+    >>> from md_sklearn.collections._checkpoints import save_checkpoint
+    >>> model = torch.nn.Linear(3, 2)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "seed0.safetensors"
+    ...     save_checkpoint(model, path, "safetensors")
+    ...     state = load_checkpoint(path)
+    >>> sorted(state), torch.equal(state["weight"], model.weight.detach())
+    (['bias', 'weight'], True)
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"expected a checkpoint file, got {str(path)!r} which does not exist.")
+    if path.suffix == ".safetensors":
+        if _safetensors is None:  # pragma: no cover - exercised only without safetensors
+            raise ImportError(
+                f"{str(path)!r} is a safetensors file but safetensors is not installed; "
+                "install it with `pip install md-sklearn[torch]`."
+            )
+        return _safetensors.load_file(str(path), device="cpu")
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def fingerprint(*tensors):
+    """SHA-256 of the dtypes, shapes and bytes of CPU copies of ``tensors``."""
+    digest = hashlib.sha256()
+    for tensor in tensors:
+        tensor = tensor.detach().to("cpu").contiguous()
+        digest.update(f"{tensor.dtype}{tuple(tensor.shape)}".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()

@@ -1,0 +1,26 @@
+"""Warnings of md-sklearn."""
+
+__all__ = ["FeatureRangeWarning"]
+
+
+class FeatureRangeWarning(UserWarning):
+    """A feature value lies far outside the range an MD tree was fitted on.
+
+    Issued by :meth:`~md_sklearn.MDTreeClassifier.predict`,
+    :meth:`~md_sklearn.MDTreeClassifier.predict_proba`,
+    :meth:`~md_sklearn.MDTreeClassifier.apply`,
+    :meth:`~md_sklearn.MDTreeClassifier.decision_path` and
+    :func:`~md_sklearn.explain`, once per call and feature. The usual cause is a
+    unit mismatch: an error in percent where the tree saw fractions, a raw
+    Hessian trace where it saw its natural log, a flipped sign. The message names
+    the feature, the value, the training range and the likely fix.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from md_sklearn.exceptions import FeatureRangeWarning
+    >>> issubclass(FeatureRangeWarning, UserWarning)
+    True
+    >>> warnings.simplefilter("error", FeatureRangeWarning)  # make it an error
+    >>> warnings.resetwarnings()
+    """
