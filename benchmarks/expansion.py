@@ -1,18 +1,22 @@
 """Model expansion on digits: does the minima-manifold size predict which growth pays off?
 
-On scikit-learn's 8x8 digits, a small CNN (``md_sklearn.models.small_cnn``) and a
-small MLP are trained; each is grown into candidates with
-``extractors.expansion.expansion_candidates`` (wider x1.5/x2/x3/x4, deeper +1/+2, and
-a wider model matching the parameter count of each deeper one).  For every candidate
-the predictors are measured at the expanded point:
+On scikit-learn's 8x8 digits (``md_sklearn.collections.load_digits_data``: 1,347
+training and 450 test images), 20 % of the training images are held out as a
+validation split (stratified by class, fixed by ``random_state``; ``split_data``),
+leaving 1,077 for training.  Everything that trains or measures on training data uses
+the reduced training split; the validation split is used only to score the
+short-fine-tune proxy, the test split only for the gain.  A small CNN
+(``md_sklearn.models.small_cnn``) and a small MLP are trained; each is grown into
+candidates with ``extractors.expansion.expansion_candidates`` (wider x1.5/x2/x3/x4,
+deeper +1/+2, and a wider model matching the parameter count of each deeper one).  For
+every candidate the predictors are measured at the expanded point:
 
 - ``manifold_simplex``, ``manifold_radius``, ``manifold_lmc``: ``extractors.manifold_size``
   with each method (the package's own estimator; larger = larger manifold);
 - baselines: parameter count; training loss right after expansion (lower is better);
   gradient norm of the training loss there (larger is better, as zero-cost proxies
   use it); Hessian trace (``extractors.hessian_trace``; lower = flatter is better);
-  test accuracy after a short fine-tune (one extra seed; an optimistic proxy, since it
-  looks at the test split).
+  validation accuracy after a short fine-tune on the training split (one extra seed).
 
 Then every candidate (and, as a reference, the unexpanded model) is fine-tuned with a
 fixed budget and 3 seeds; gain = test accuracy after − test accuracy of the expanded
@@ -21,6 +25,10 @@ correlation (scipy.stats) between each predictor -- oriented so that "larger pre
 more gain" -- and the mean gain, and whether each predictor's top-ranked candidate is
 (one of) the best.  Writes a table, JSON and, when matplotlib is installed, a scatter
 plot of every predictor against the gain.
+
+The pixel standardisation is that of ``load_digits_data``: one scalar mean and standard
+deviation over all 1,347 training images, the validation part included (no labels, no
+test images).
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from scipy import stats
+from sklearn.model_selection import train_test_split
 from torch import nn
 from torch.utils.data import TensorDataset
 
@@ -80,7 +89,8 @@ class Settings:
     manifold_steps: int = 30
     n_directions: int = 8
     hessian_max_probes: int = 100
-    train_size: int | None = None  # None: the whole training split
+    validation_fraction: float = 0.2  # of the digits training split, for the proxy only
+    train_size: int | None = None  # None: the whole reduced training split
     random_state: int = 0
 
 
@@ -117,10 +127,43 @@ def gradient_norm(model, data) -> float:
                                 if p.grad is not None)))
 
 
-def measure_predictors(candidate, train, test, settings: Settings) -> dict:
+def split_data(settings: Settings):
+    """The digits ``(train, validation, test)`` splits as ``TensorDataset`` objects.
+
+    ``validation`` is ``settings.validation_fraction`` of the training split of
+    ``load_digits_data`` (rounded up), stratified by class and fixed by
+    ``settings.random_state``; ``train`` is the rest, in its original order, cut to its
+    first ``settings.train_size`` images when that is set.  ``test`` is untouched.
+    """
+    from md_sklearn.collections import load_digits_data
+
+    full_train, test = load_digits_data(random_state=settings.random_state)
+    inputs, labels = full_train.tensors
+    kept, held_out = train_test_split(np.arange(len(labels)),
+                                      test_size=settings.validation_fraction,
+                                      random_state=settings.random_state,
+                                      stratify=labels.numpy())
+    kept, held_out = torch.from_numpy(np.sort(kept)), torch.from_numpy(np.sort(held_out))
+    if settings.train_size is not None:
+        kept = kept[:settings.train_size]
+    return (TensorDataset(inputs[kept], labels[kept]),
+            TensorDataset(inputs[held_out], labels[held_out]), test)
+
+
+def short_finetune_accuracy(candidate, train, validation, settings: Settings) -> float:
+    """Validation accuracy (%) of ``candidate`` after ``settings.proxy_epochs`` of
+    fine-tuning on ``train`` with the separate seed ``settings.proxy_seed``."""
+    from md_sklearn.collections import train_classifier
+
+    proxy = train_classifier(candidate, train, epochs=settings.proxy_epochs,
+                             batch_size=settings.batch_size, lr=settings.finetune_lr,
+                             random_state=settings.proxy_seed, device="cpu")
+    return accuracy(proxy, validation)
+
+
+def measure_predictors(candidate, train, validation, settings: Settings) -> dict:
     from extractors import error_and_loss, hessian_trace, manifold_size
     from extractors.expansion import parameter_count
-    from md_sklearn.collections import train_classifier
 
     seconds, values, diagnostics = {}, {}, {}
     for method in ("simplex", "radius", "lmc"):
@@ -145,10 +188,8 @@ def measure_predictors(candidate, train, test, settings: Settings) -> dict:
                                             random_state=settings.random_state, device="cpu").value
     seconds["hessian_trace"] = time.perf_counter() - start
     start = time.perf_counter()
-    proxy = train_classifier(candidate, train, epochs=settings.proxy_epochs,
-                             batch_size=settings.batch_size, lr=settings.finetune_lr,
-                             random_state=settings.proxy_seed, device="cpu")
-    values["short_finetune_accuracy"] = accuracy(proxy, test)
+    values["short_finetune_accuracy"] = short_finetune_accuracy(candidate, train, validation,
+                                                                settings)
     seconds["short_finetune_accuracy"] = time.perf_counter() - start
     return {"predictors": values, "manifold": diagnostics, "seconds": seconds}
 
@@ -195,13 +236,14 @@ def correlations(candidates: list[dict]) -> dict:
 def run(settings: Settings = FULL, log=print) -> dict:
     """Train, expand, measure and fine-tune; return the JSON payload."""
     from extractors.expansion import expansion_candidates, parameter_count
-    from md_sklearn.collections import load_digits_data, train_classifier
+    from md_sklearn.collections import train_classifier
     from md_sklearn.models import small_cnn
 
     started = time.perf_counter()
-    train, test = load_digits_data(random_state=settings.random_state)
-    if settings.train_size is not None:
-        train = TensorDataset(*(t[:settings.train_size] for t in train.tensors))
+    train, validation, test = split_data(settings)
+    sizes = {"train": len(train), "validation": len(validation), "test": len(test)}
+    log(f"digits: {sizes['train']} training, {sizes['validation']} validation (short-fine-tune "
+        f"proxy only), {sizes['test']} test images (gain only)")
     families = {}
     for family, build in (("cnn", lambda: small_cnn(settings.cnn_width)),
                           ("mlp", lambda: mlp(settings.mlp_hidden))):
@@ -219,7 +261,7 @@ def run(settings: Settings = FULL, log=print) -> dict:
                                      random_state=settings.random_state)
         candidates = []
         for name, candidate in built.items():
-            record = {"name": name, **measure_predictors(candidate, train, test, settings),
+            record = {"name": name, **measure_predictors(candidate, train, validation, settings),
                       **fine_tune_gain(candidate, train, test, settings)}
             candidates.append(record)
             spent = sum(record["seconds"].values()) + record["finetune_seconds"]
@@ -237,6 +279,7 @@ def run(settings: Settings = FULL, log=print) -> dict:
               for c in f["candidates"]]
     return {
         "settings": dataclasses.asdict(settings),
+        "data_sizes": sizes,
         "predictors": {name: ("higher" if sign > 0 else "lower") + " predicts more gain"
                        for name, sign in PREDICTORS.items()},
         "families": families,

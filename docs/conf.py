@@ -35,7 +35,7 @@ nitpicky = False
 exclude_patterns = ["_build"]
 root_doc = "index"
 templates_path = []
-html_static_path = []
+html_static_path = ["_static"]
 
 html_theme = "alabaster"
 html_title = f"md-sklearn {release}"
