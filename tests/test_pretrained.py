@@ -159,7 +159,7 @@ def test_noisy_test_set_sizes_and_accuracy_of_q1(published_tables):
 
 def test_regenerating_the_file_gives_the_same_bytes(published_tables, tmp_path):
     output = tmp_path / "pretrained_trees.json"
-    folder = os.environ["MD_SKLEARN_DATA"]
+    folder = os.path.abspath(os.environ["MD_SKLEARN_DATA"])  # the script runs in tmp_path
     command = [sys.executable, str(SCRIPT), "--data-home", folder]
     done = subprocess.run(command + ["--output", str(output)], capture_output=True, text=True,
                           cwd=tmp_path)
