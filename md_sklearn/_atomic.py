@@ -33,9 +33,9 @@ def write_atomic(path, write):
 
 
 def write_text_atomic(path, text):
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    """Write ``text`` (UTF-8, ``\\n`` line ends on every platform) to ``path`` atomically."""
     with atomic_path(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
+        temporary.write_text(text, encoding="utf-8", newline="\n")
 
 
 def write_json_atomic(path, payload):

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the working tree, not an installed copy
 
 from md_sklearn import MDTreeClassifier  # noqa: E402
+from md_sklearn._atomic import write_text_atomic  # noqa: E402
 from md_sklearn._constants import PRETRAINED_TREES, PUBLISHED_FILES  # noqa: E402
 from md_sklearn._pretrained import (  # noqa: E402
     SUMMARY_FORMAT,
@@ -69,20 +68,6 @@ def render(summaries):
     return json.dumps(summaries, indent=2) + "\n"
 
 
-def write_atomically(text, path):
-    """Replace ``path`` by ``text`` only once the whole text is written."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python tools/make_pretrained.py", description=__doc__.splitlines()[0]
@@ -107,7 +92,7 @@ def main(argv=None):
             return 1
         print(f"{output} is up to date")
         return 0
-    write_atomically(text, output)
+    write_text_atomic(output, text)
     print(f"wrote {output}")
     return 0
 

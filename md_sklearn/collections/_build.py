@@ -24,13 +24,12 @@ from extractors._common import (
     summed_error_and_loss,
     to_model_input,
 )
+from md_sklearn._atomic import write_json_atomic, write_text_atomic
 from md_sklearn.collections._checkpoints import (
     CHECKPOINT_SUFFIXES,
     fingerprint,
     load_checkpoint,
     save_checkpoint,
-    write_json_atomic,
-    write_text_atomic,
 )
 from md_sklearn.collections._checks import (
     check_amounts,

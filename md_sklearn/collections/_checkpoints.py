@@ -1,13 +1,11 @@
 """Checkpoint files of a collection: atomic writes, safetensors or torch.save, fingerprints."""
 
-import contextlib
 import hashlib
-import json
-import os
-import uuid
 from pathlib import Path
 
 import torch
+
+from md_sklearn._atomic import atomic_path
 
 try:
     import safetensors.torch as _safetensors
@@ -20,28 +18,6 @@ CHECKPOINT_SUFFIXES = {"safetensors": ".safetensors", "torch": ".pt"}
 def default_checkpoint_format():
     """``"safetensors"`` when the package is installed, else ``"torch"`` (``torch.save``)."""
     return "torch" if _safetensors is None else "safetensors"
-
-
-@contextlib.contextmanager
-def atomic_path(path):
-    """Yield a temporary sibling of ``path``; move it onto ``path`` only on success."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def write_text_atomic(path, text):
-    with atomic_path(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
-
-
-def write_json_atomic(path, payload):
-    write_text_atomic(path, json.dumps(payload, indent=2, sort_keys=True) + "\n")
 
 
 def save_checkpoint(model, path, checkpoint_format):
