@@ -96,6 +96,27 @@ def run_demo(output="md-demo", *, quick=False, grid=None, n_jobs=-1, progress=Tr
     dict
         The summary: grid, label counts, accuracies, fitted thresholds, example
         diagnoses, file paths and timings.
+
+    Raises
+    ------
+    TypeError
+        If ``grid`` is not a :class:`DemoGrid`.
+    ImportError
+        If torch is not installed (the ``torch`` extra).
+
+    Examples
+    --------
+    >>> import io, tempfile
+    >>> from md_sklearn._demo import DemoGrid, run_demo
+    >>> tiny = DemoGrid(widths=(2, 4), batch_sizes=(16, 256), data_fractions=(1.0,),
+    ...                 seeds=(0, 1), epochs=1, lr=0.2, curve_epochs=1)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     summary = run_demo(folder, grid=tiny, n_jobs=1, progress=False, plots=False,
+    ...                        device="cpu", stream=io.StringIO())
+    >>> sorted(summary["tasks"])
+    ['q1', 'q2_width']
+    >>> summary["grid"]["widths"]
+    (2, 4)
     """
     import torch  # noqa: F401  (the demo needs the torch extra)
 

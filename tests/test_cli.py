@@ -30,8 +30,9 @@ def run_cli(*args, cwd=None):
 @pytest.fixture(scope="module")
 def tiny_demo(tmp_path_factory):
     output = tmp_path_factory.mktemp("demo")
-    summary = run_demo(output, grid=TINY_GRID, n_jobs=1, progress=False, plots=True,
-                       device="cpu", stream=open(os.devnull, "w"))
+    with open(os.devnull, "w") as quiet:
+        summary = run_demo(output, grid=TINY_GRID, n_jobs=1, progress=False, plots=True,
+                           device="cpu", stream=quiet)
     return output, summary
 
 
@@ -151,8 +152,9 @@ def test_demo_rerun_trains_and_computes_nothing(tiny_demo):
     output, summary = tiny_demo
     before = {p: p.stat().st_mtime_ns for p in output.rglob("*") if p.is_file() and (
         p.suffix in (".safetensors", ".pt") or "feature-cache" in p.parts)}
-    again = run_demo(output, grid=TINY_GRID, n_jobs=1, progress=False, plots=False,
-                     device="cpu", stream=open(os.devnull, "w"))
+    with open(os.devnull, "w") as quiet:
+        again = run_demo(output, grid=TINY_GRID, n_jobs=1, progress=False, plots=False,
+                         device="cpu", stream=quiet)
     after = {p: p.stat().st_mtime_ns for p in before}
     assert after == before
     assert again["tasks"]["q1"]["accuracy"] == summary["tasks"]["q1"]["accuracy"]
