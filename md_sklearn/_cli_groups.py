@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-#: Endings of the checkpoint files a group folder is searched for.
-CHECKPOINT_SUFFIXES = (".safetensors", ".pt", ".pth")
+from md_sklearn._groups import CHECKPOINT_SUFFIXES  # the endings ModelGroup reads
+
 #: Optional file beside a group's checkpoints: model_kwargs, data, meta.
 GROUP_FILE = "group.json"
 #: Accepted names of the two arrays of a data file, in order of preference.

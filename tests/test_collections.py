@@ -29,6 +29,7 @@ from md_sklearn.collections import (  # noqa: E402
 from md_sklearn.collections._noise import noisy_labels  # noqa: E402
 from md_sklearn.models import small_cnn  # noqa: E402
 from tests._model_state import assert_unchanged, model_with_batchnorm_and_dropout, snapshot  # noqa: E402
+from tests._without_package import import_message_without  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -512,22 +513,7 @@ def test_md_sklearn_does_not_import_collections_or_torch():
 
 
 def test_clear_import_error_without_torch():
-    # A finder that refuses torch, as on an installation without the torch extra.
-    code = (
-        "import sys\n"
-        "class NoTorch:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'torch' or name.startswith('torch.'):\n"
-        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
-        "sys.meta_path.insert(0, NoTorch())\n"
-        "try:\n"
-        "    import md_sklearn.collections\n"
-        "except ImportError as error:\n"
-        "    print(error)\n"
-        "else:\n"
-        "    print('imported without torch')\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert "md_sklearn.collections needs PyTorch" in out.stdout
-    assert "pip install md-sklearn[torch]" in out.stdout
+    # as on an installation without the torch extra
+    message = import_message_without("torch", "md_sklearn.collections")
+    assert "md_sklearn.collections needs PyTorch" in message
+    assert "pip install md-sklearn[torch]" in message

@@ -11,6 +11,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from md_sklearn.models import BasicBlock, resnet18_width, small_cnn  # noqa: E402
+from tests._without_package import import_message_without  # noqa: E402
 
 
 def _n_parameters(model):
@@ -255,23 +256,7 @@ def test_importing_md_sklearn_does_not_import_torch():
 
 
 def test_clear_import_error_without_torch():
-    # A finder that refuses torch, as on an installation without the torch extra.
-    code = (
-        "import sys\n"
-        "class NoTorch:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'torch' or name.startswith('torch.'):\n"
-        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
-        "sys.meta_path.insert(0, NoTorch())\n"
-        "try:\n"
-        "    import md_sklearn.models\n"
-        "except ImportError as error:\n"
-        "    print(error)\n"
-        "else:\n"
-        "    print('imported without torch')\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], check=True, capture_output=True, text=True
-    )
-    assert "md_sklearn.models needs PyTorch" in result.stdout
-    assert "pip install md-sklearn[torch]" in result.stdout
+    # as on an installation without the torch extra
+    message = import_message_without("torch", "md_sklearn.models")
+    assert "md_sklearn.models needs PyTorch" in message
+    assert "pip install md-sklearn[torch]" in message
