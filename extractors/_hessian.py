@@ -13,10 +13,10 @@ from ._common import (
     check_dataset,
     check_int,
     check_model,
+    check_outputs,
     check_real,
     cross_entropy,
     floating_dtype,
-    forward_logits,
     functional_state,
     gather,
     generator,
@@ -36,6 +36,7 @@ from ._constants import (
     TRACE_RTOL,
 )
 from ._results import HessianEigenvalueResult, HessianTraceResult
+from ._taylor import TaylorNetwork, UnsupportedOperation, quadratic_forms
 
 __all__ = ["hessian_top_eigenvalue", "hessian_trace"]
 
@@ -45,6 +46,8 @@ class _Problem:
     """The loss of one batch as a function of the flat trainable parameters."""
 
     loss: Callable[[torch.Tensor], torch.Tensor]
+    logits: Callable[[torch.Tensor], torch.Tensor]
+    labels: torch.Tensor
     flat: torch.Tensor
     n_samples: int
     activation_elements: int
@@ -133,12 +136,17 @@ def _problem(model, data, n_samples, gen, device) -> _Problem:
     constants = {**{k: v for k, v in params.items() if k not in set(names)}, **buffers}
     flat = torch.cat([params[name].reshape(-1) for name in names])
 
-    def loss(theta: torch.Tensor) -> torch.Tensor:
+    def logits(theta: torch.Tensor) -> torch.Tensor:
         pieces = theta.split(sizes)
         state = {name: piece.view(shape) for name, piece, shape in zip(names, pieces, shapes, strict=True)}
         state.update(constants)
+        return torch.func.functional_call(model, state, (x,))
+
+    def loss(theta: torch.Tensor) -> torch.Tensor:
         with _EvalBatchNormAsAffine():
-            return cross_entropy(forward_logits(model, state, x, y), y)
+            out = logits(theta)
+        check_outputs(out, x, y)
+        return cross_entropy(out, y)
 
     counter = _CountOutputs()
     with torch.no_grad(), counter:
@@ -148,7 +156,7 @@ def _problem(model, data, n_samples, gen, device) -> _Problem:
             f"expected a finite loss on the Hessian batch, got {value}; the model produces "
             "non-finite logits (check its parameters and the input normalisation)."
         )
-    return _Problem(loss, flat, x.shape[0], counter.elements)
+    return _Problem(loss, logits, y, flat, x.shape[0], counter.elements)
 
 
 def _hvp_function(problem: _Problem):
@@ -189,8 +197,12 @@ def hessian_trace(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_probes=TRACE_
     Rademacher (±1) vector and contributes ``vᵀHv``; probes are drawn until the
     running mean ``m_k`` changes by less than ``rtol``, relative
     (``|m_k - m_{k-1}| / (|m_{k-1}| + 1e-6) < rtol``), or ``max_probes`` were drawn.
-    Several probes are evaluated per call with :func:`torch.func.vmap` when the
-    block fits a small memory budget.
+    Each ``vᵀHv`` is the second derivative of the loss along ``v``, computed by
+    second-order forward mode through the traced network (no backward pass); a model
+    with an operation that has no forward rule (LayerNorm, say) or with control flow
+    on tensor values falls back to exact Hessian-vector products.  Several probes are
+    evaluated per call with :func:`torch.func.vmap` when the block fits a small
+    memory budget.
 
     Parameters
     ----------
@@ -254,27 +266,49 @@ def hessian_trace(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_probes=TRACE_
                               n_probes=n_probes, n_samples=problem.n_samples)
 
 
+def _quadratic_form_function(problem: _Problem):
+    """``v -> vᵀHv``: by second-order forward mode when every operation on the parameter
+    path has a rule (no backward pass per probe), else by a Hessian-vector product."""
+    try:
+        network = TaylorNetwork(problem.logits, problem.flat)
+    except UnsupportedOperation:
+        return _hvp_quadratic_form(problem)
+
+    def quadratic_form(v: torch.Tensor) -> torch.Tensor:
+        return quadratic_forms(network.value, problem.labels, *network(v))
+
+    try:  # one sweep along zero proves every rule runs on this network
+        quadratic_form(torch.zeros_like(problem.flat))
+    except Exception:  # noqa: BLE001 - any failure of the fast path means: use the exact fallback
+        return _hvp_quadratic_form(problem)
+    return quadratic_form
+
+
+def _hvp_quadratic_form(problem: _Problem):
+    hvp = _hvp_function(problem)
+    return lambda v: torch.dot(hvp(v), v)
+
+
 def _trace_probes(problem: _Problem, max_probes: int, rtol: float,
                   gen: torch.Generator) -> list[float]:
     size, dtype, device = problem.flat.numel(), problem.flat.dtype, problem.flat.device
-    hvp = _hvp_function(problem)
+    quadratic_form = _quadratic_form_function(problem)
     block = _probe_block_size(problem, max_probes)
-    batched = torch.func.vmap(hvp)
+    batched = torch.func.vmap(quadratic_form)
     values: list[float] = []
     previous = 0.0
     while len(values) < max_probes:
         count = min(block, max_probes - len(values))
         probes = torch.stack([rademacher_probe(size, gen, dtype) for _ in range(count)]).to(device)
-        products = None
+        forms = None
         if count > 1:
             try:
-                products = batched(probes)
+                forms = batched(probes)
             except (RuntimeError, NotImplementedError):
                 block = 1  # some operator has no batching rule: go one probe at a time
-        if products is None:
-            products = torch.stack([hvp(v) for v in probes])
-        quadratic = (products * probes).sum(dim=1).double().cpu().tolist()
-        for value in quadratic:
+        if forms is None:
+            forms = torch.stack([quadratic_form(v) for v in probes])
+        for value in forms.double().cpu().tolist():
             if not math.isfinite(value):
                 raise ValueError(
                     f"expected finite Hessian-vector products, got {value} at probe "

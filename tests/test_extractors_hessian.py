@@ -11,6 +11,14 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from extractors import hessian_top_eigenvalue, hessian_trace
+from extractors._common import generator
+from extractors._hessian import (
+    _hvp_quadratic_form,
+    _problem,
+    _quadratic_form_function,
+    rademacher_probe,
+)
+from extractors._taylor import TaylorNetwork, UnsupportedOperation
 
 
 def tiny_mlp(dtype=torch.float64, seed=0):
@@ -53,10 +61,18 @@ def dense_hessian(model, data):
     return torch.autograd.functional.hessian(loss, flat)
 
 
+def tiny_layer_norm(dtype=torch.float64, seed=0):
+    """Layer norm has no second-order forward rule: the trace falls back to HVPs."""
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(3, 6), nn.LayerNorm(6), nn.Tanh(), nn.Linear(6, 3)).to(dtype)
+
+
 CASES = [(tiny_mlp, (3,)), (tiny_cnn, (1, 6, 6))]
+TRACE_CASES = [*CASES, (tiny_layer_norm, (3,))]
 
 
-@pytest.mark.parametrize(("build", "shape"), CASES, ids=["mlp", "cnn-batchnorm"])
+@pytest.mark.parametrize(("build", "shape"), TRACE_CASES,
+                         ids=["mlp", "cnn-batchnorm", "layer-norm-fallback"])
 def test_trace_matches_dense_hessian(build, shape):
     model, data = build(), dataset(shape)
     exact = float(torch.trace(dense_hessian(model, data)))
@@ -79,6 +95,24 @@ def test_top_eigenvalue_matches_eigvalsh(build, shape):
                                     device="cpu")
     assert result.converged
     assert result.value == pytest.approx(top, rel=0.01)
+
+
+@pytest.mark.parametrize(("build", "shape"), TRACE_CASES,
+                         ids=["mlp", "cnn-batchnorm", "layer-norm-fallback"])
+def test_forward_mode_and_hessian_vector_products_give_the_same_probes(build, shape):
+    model, data = build().eval(), dataset(shape)
+    problem = _problem(model, data, 200, generator(0), torch.device("cpu"))
+    if build is tiny_layer_norm:
+        with pytest.raises(UnsupportedOperation, match="native_layer_norm"):
+            TaylorNetwork(problem.logits, problem.flat)
+    else:
+        TaylorNetwork(problem.logits, problem.flat)  # the fast path covers these layers
+    forward_mode = _quadratic_form_function(problem)
+    by_products = _hvp_quadratic_form(problem)
+    g = generator(1)
+    for _ in range(3):
+        v = rademacher_probe(problem.flat.numel(), g, torch.float64)
+        assert float(forward_mode(v)) == pytest.approx(float(by_products(v)), rel=1e-10)
 
 
 def test_frozen_parameters_give_the_sub_hessian():
