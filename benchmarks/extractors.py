@@ -12,7 +12,9 @@ Prints three figures, each measured in this process on the same data:
 (c) ``extractors.cka`` on 768 samples (6 batches of 128) for a group of models.
 
 Every timing is the minimum over ``--repeats`` interleaved runs after a warm-up (the minimum is the
-figure least disturbed by other work on the machine).
+figure least disturbed by other work on the machine).  The warm-up also absorbs one-off
+costs of the process, such as loading torch's tracer for the first ``hessian_trace``
+(about one second, once per process).
 """
 
 from __future__ import annotations
