@@ -96,16 +96,18 @@ MODELS = {
 
 
 def functional(model, x):
-    """The model's logits as a function of its flat parameter vector, and that vector."""
-    names = [name for name, _ in model.named_parameters()]
+    """The model's logits as a function of its flat trainable parameters, and that vector
+    (frozen parameters and buffers are held fixed)."""
+    names = [name for name, p in model.named_parameters() if p.requires_grad]
     params = dict(model.named_parameters())
     shapes = [params[n].shape for n in names]
     sizes = [params[n].numel() for n in names]
-    buffers = dict(model.named_buffers())
+    fixed = {**{n: p.detach() for n, p in params.items() if n not in names},
+             **dict(model.named_buffers())}
 
     def logits(theta):
         state = {n: t.view(s) for n, t, s in zip(names, theta.split(sizes), shapes, strict=True)}
-        return torch.func.functional_call(model, {**state, **buffers}, (x,))
+        return torch.func.functional_call(model, {**state, **fixed}, (x,))
 
     return logits, torch.cat([params[n].detach().reshape(-1) for n in names])
 
@@ -238,3 +240,23 @@ def test_parameters_of_the_model_are_never_touched():
     TaylorNetwork(logits, point)(torch.ones_like(point))
     for key, value in model.state_dict().items():
         assert torch.equal(value, before[key]), key
+
+
+class AddChannel(nn.Module):
+    def forward(self, h):
+        return h.unsqueeze(1)
+
+
+def test_frozen_weights_leave_only_their_biases_on_the_parameter_path():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 5), nn.Tanh(), AddChannel(), nn.Conv1d(1, 2, 2),
+                          nn.Flatten(), nn.Linear(8, 3)).to(DTYPE).eval()
+    model[0].weight.requires_grad_(False)  # these layers vary only through their biases
+    model[3].weight.requires_grad_(False)
+    logits, point = functional(model, torch.randn(6, 4, dtype=DTYPE))
+    assert point.numel() == 5 + 2 + 8 * 3 + 3
+    direction = torch.randn(point.shape, dtype=DTYPE)
+    first, second = TaylorNetwork(logits, point)(direction)
+    expected_first, expected_second = directional_derivatives(logits, point, direction)
+    torch.testing.assert_close(first, expected_first, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(second, expected_second, rtol=1e-10, atol=1e-12)
