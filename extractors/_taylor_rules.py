@@ -35,6 +35,7 @@ class Context(NamedTuple):
     derivative: Callable
     active: Callable
 
+
 # --- small helpers ------------------------------------------------------------------------
 def _total(*terms):
     """Sum of the terms that are not ``None`` (``None`` stands for an exact zero)."""
