@@ -311,7 +311,7 @@ def _trace_probes(problem: _Problem, max_probes: int, rtol: float,
         for value in forms.double().cpu().tolist():
             if not math.isfinite(value):
                 raise ValueError(
-                    f"expected finite Hessian-vector products, got {value} at probe "
+                    f"expected a finite curvature vᵀHv, got {value} at probe "
                     f"{len(values) + 1}; the loss is not twice differentiable there "
                     "(check the parameters for inf/NaN and the input normalisation)."
                 )
