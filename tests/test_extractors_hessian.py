@@ -254,3 +254,22 @@ def test_tiny_datasets_and_dtypes(n, classes, n_samples, seed):
                                  max_iter=5, random_state=seed, device="cpu")
     assert e64.n_samples == min(n, n_samples) and 1 <= e64.n_iter <= 5
     assert e64.value == e64.value  # not NaN
+
+
+@settings(max_examples=25, deadline=None)
+@given(size=st.integers(1, 300), seed=st.integers(0, 2**31))
+def test_rademacher_probes_are_signs_drawn_from_the_seed(size, seed):
+    probe = rademacher_probe(size, generator(seed), torch.float64)
+    assert probe.shape == (size,) and probe.dtype == torch.float64
+    assert set(probe.tolist()) <= {-1.0, 1.0}
+    same = rademacher_probe(size, generator(seed), torch.float32)
+    assert torch.equal(same.double(), probe)  # the dtype never changes the draws
+
+
+def test_rademacher_probes_are_balanced_and_uncorrelated():
+    g = generator(0)
+    probes = torch.stack([rademacher_probe(64, g, torch.float64) for _ in range(4000)])
+    # every position is a fair coin, independent of the others: within 4.5 sigma of 0
+    assert probes.mean(dim=0).abs().max() < 4.5 / 4000**0.5
+    correlation = probes.T @ probes / len(probes) - torch.eye(64, dtype=torch.float64)
+    assert correlation.abs().max() < 4.5 / 4000**0.5
