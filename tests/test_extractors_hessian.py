@@ -1,6 +1,7 @@
 """Tests of extractors.hessian_trace and extractors.hessian_top_eigenvalue."""
 
 import copy
+import functools
 
 import pytest
 import torch
@@ -22,15 +23,17 @@ from extractors._hessian import (
 from extractors._taylor import TaylorNetwork, UnsupportedOperation
 
 
-def tiny_mlp(dtype=torch.float64, seed=0):
+def tiny_mlp(dtype=torch.float64, seed=0, hidden=6, classes=3):
     torch.manual_seed(seed)
-    return nn.Sequential(nn.Linear(3, 6), nn.Tanh(), nn.Linear(6, 3)).to(dtype)
+    return nn.Sequential(nn.Linear(3, hidden), nn.Tanh(), nn.Linear(hidden, classes)).to(dtype)
 
 
-def tiny_cnn(dtype=torch.float64, seed=0):
+def tiny_cnn(dtype=torch.float64, seed=0, channels=3, side=6, classes=3):
+    """Conv-BN-ReLU-AvgPool-Linear on ``(1, side, side)`` inputs."""
     torch.manual_seed(seed)
-    model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.AvgPool2d(2),
-                          nn.Flatten(), nn.Linear(12, 3)).to(dtype)
+    features = channels * ((side - 2) // 2) ** 2
+    model = nn.Sequential(nn.Conv2d(1, channels, 3), nn.BatchNorm2d(channels), nn.ReLU(),
+                          nn.AvgPool2d(2), nn.Flatten(), nn.Linear(features, classes)).to(dtype)
     with torch.no_grad():  # non-trivial stored statistics, so eval mode matters
         model[1].running_mean.uniform_(-0.5, 0.5)
         model[1].running_var.uniform_(0.5, 2.0)
@@ -66,19 +69,8 @@ def dense_hessian(model, data):
 # classes, where 2,000 Hutchinson probes have a relative standard error below 1 %, so
 # that the 3 % bound is a test of at least 3 standard errors and not of the seed's luck
 # (on the tiny models above it is about 1.5 to 2.7 %, a coin flip at 3 %).
-def exact_mlp(dtype=torch.float64, seed=0):
-    torch.manual_seed(seed)
-    return nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Linear(16, 10)).to(dtype)
-
-
-def exact_cnn(dtype=torch.float64, seed=0):
-    torch.manual_seed(seed)
-    model = nn.Sequential(nn.Conv2d(1, 6, 3), nn.BatchNorm2d(6), nn.ReLU(), nn.AvgPool2d(2),
-                          nn.Flatten(), nn.Linear(54, 10)).to(dtype)
-    with torch.no_grad():  # non-trivial stored statistics, so eval mode matters
-        model[1].running_mean.uniform_(-0.5, 0.5)
-        model[1].running_var.uniform_(0.5, 2.0)
-    return model
+exact_mlp = functools.partial(tiny_mlp, hidden=16, classes=10)  # 234 parameters
+exact_cnn = functools.partial(tiny_cnn, channels=6, side=8, classes=10)  # 622 parameters
 
 
 def exact_layer_norm(dtype=torch.float64, seed=0):
