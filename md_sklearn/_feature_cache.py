@@ -10,6 +10,7 @@ part of any key, so renaming or moving files keeps the cache valid.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import functools
 import hashlib
@@ -28,7 +29,7 @@ from md_sklearn._group_features import context
 from md_sklearn._groups import missing_checkpoint
 
 __all__ = ["CACHE_FORMAT", "ContentKeys", "FeatureCache", "code_fingerprint", "derive_seed",
-           "unit_key"]
+           "metric_sources", "unit_key"]
 
 #: Version of the cache file layout; part of every key (our choice).
 CACHE_FORMAT = 1
@@ -36,9 +37,9 @@ CACHE_FORMAT = 1
 #: Bytes read at a time when hashing a checkpoint file (our choice).
 _CHUNK_BYTES = 1 << 20
 
-#: Extractor files whose code the cached values depend on.
-_METRIC_SOURCES = ("_common.py", "_constants.py", "_error.py", "_hessian.py", "_connectivity.py",
-                   "_cka.py", "_results.py")
+#: Extractor modules the featurizer calls; the cached values depend on their code and on
+#: every extractor module they import (found by :func:`metric_sources`).
+_METRIC_MODULES = ("_error", "_hessian", "_connectivity", "_cka")
 
 #: Seeds handed to the extractors lie in [0, 2**63) (their ``random_state`` range).
 _SEED_BITS = 63
@@ -185,6 +186,24 @@ class ContentKeys:
         return hasher.hexdigest()
 
 
+def metric_sources() -> list[Path]:
+    """The extractor files the metric values depend on: the modules the featurizer calls
+    and, transitively, every module of the package they import (read with :mod:`ast`, so
+    torch is not imported)."""
+    folder = extractors_folder()
+    pending, seen = list(_METRIC_MODULES), set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        tree = ast.parse((folder / f"{name}.py").read_bytes())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                pending += [node.module] if node.module else [alias.name for alias in node.names]
+    return [folder / f"{name}.py" for name in sorted(seen)]
+
+
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """Hash of the metric code: package version, torch version, extractor sources."""
@@ -193,7 +212,7 @@ def code_fingerprint() -> str:
     torch = sys.modules.get("torch")
     hasher = _Hasher("md_sklearn", __version__, "torch", getattr(torch, "__version__", None))
     here = Path(__file__).resolve().parent
-    sources = [extractors_folder() / name for name in _METRIC_SOURCES]
+    sources = metric_sources()
     sources += [here / "_group_features.py", here / "_checkpoints.py"]
     for path in sources:
         hasher.tag(path.name)

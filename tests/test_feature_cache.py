@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.utils.data import TensorDataset
 
-from md_sklearn import LandscapeFeaturizer, ModelGroup, _group_features
-from md_sklearn._feature_cache import ContentKeys, FeatureCache, derive_seed
+from md_sklearn import LandscapeFeaturizer, ModelGroup, _feature_cache, _group_features
+from md_sklearn._feature_cache import ContentKeys, FeatureCache, derive_seed, metric_sources
 from tests._landscape_groups import FAST, build_cnn, digits, saved_group, torch_threads
 
 REPO = Path(__file__).resolve().parent.parent
@@ -206,6 +206,29 @@ def test_cache_keeps_the_values_exactly(tmp_path):
     assert back["a"] == values["a"] and back["b"] == values["b"] and back["d"] == values["d"]
     assert np.isnan(back["c"])
     assert cache.get("unit", "e" * 64) is None
+
+
+def test_metric_code_is_every_module_the_metrics_import():
+    names = {path.name for path in metric_sources()}
+    # the featurizer's metrics and what they import, down to the forward-mode trace rules
+    assert {"_error.py", "_hessian.py", "_connectivity.py", "_cka.py", "_common.py",
+            "_constants.py", "_results.py", "_taylor.py", "_taylor_rules.py"} <= names
+    assert not any(name.startswith("_manifold") for name in names)  # not a featurizer metric
+
+
+def test_a_change_to_an_imported_module_changes_the_fingerprint(tmp_path, monkeypatch):
+    copy = tmp_path / "extractors"
+    shutil.copytree(REPO / "extractors", copy)
+    monkeypatch.setattr(_feature_cache, "extractors_folder", lambda: copy)
+    _feature_cache.code_fingerprint.cache_clear()
+    try:
+        before = _feature_cache.code_fingerprint()
+        rules = copy / "_taylor_rules.py"
+        rules.write_text(rules.read_text() + "\n# changed\n")
+        _feature_cache.code_fingerprint.cache_clear()
+        assert _feature_cache.code_fingerprint() != before
+    finally:
+        _feature_cache.code_fingerprint.cache_clear()
 
 
 # --- keys and seeds (properties) ----------------------------------------------------------------
