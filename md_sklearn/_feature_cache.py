@@ -197,11 +197,21 @@ def metric_sources() -> list[Path]:
         if name in seen:
             continue
         seen.add(name)
-        tree = ast.parse((folder / f"{name}.py").read_bytes())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                pending += [node.module] if node.module else [alias.name for alias in node.names]
-    return [folder / f"{name}.py" for name in sorted(seen)]
+        path = _module_path(folder, name)
+        package = name.split(".")[:-1] if path.name != "__init__.py" else name.split(".")
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            if isinstance(node, ast.ImportFrom) and 0 < node.level <= len(package) + 1:
+                base = package[:len(package) + 1 - node.level]
+                targets = [node.module] if node.module else [alias.name for alias in node.names]
+                pending += [dotted for dotted in (".".join([*base, t]) for t in targets)
+                            if _module_path(folder, dotted).is_file()]  # not names of objects
+    return [_module_path(folder, name) for name in sorted(seen)]
+
+
+def _module_path(folder: Path, dotted: str) -> Path:
+    """File of the module ``extractors.<dotted>`` (a package's ``__init__.py``)."""
+    path = folder.joinpath(*dotted.split("."))
+    return path / "__init__.py" if path.is_dir() else path.with_name(path.name + ".py")
 
 
 @functools.lru_cache(maxsize=1)

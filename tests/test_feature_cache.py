@@ -216,6 +216,19 @@ def test_metric_code_is_every_module_the_metrics_import():
     assert not any(name.startswith("_manifold") for name in names)  # not a featurizer metric
 
 
+def test_metric_sources_follow_relative_imports_into_subpackages(tmp_path, monkeypatch):
+    files = {"_a.py": "from ._b import x\nfrom . import _c, CONSTANT\n",
+             "_b.py": "from .sub import y\n", "_c.py": "", "_e.py": "", "_unused.py": "",
+             "sub/__init__.py": "from ._d import z\nfrom .. import _e\n", "sub/_d.py": ""}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.setattr(_feature_cache, "extractors_folder", lambda: tmp_path)
+    monkeypatch.setattr(_feature_cache, "_METRIC_MODULES", ("_a",))
+    found = {path.relative_to(tmp_path).as_posix() for path in metric_sources()}
+    assert found == {"_a.py", "_b.py", "_c.py", "_e.py", "sub/__init__.py", "sub/_d.py"}
+
+
 def test_a_change_to_an_imported_module_changes_the_fingerprint(tmp_path, monkeypatch):
     copy = tmp_path / "extractors"
     shutil.copytree(REPO / "extractors", copy)
