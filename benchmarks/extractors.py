@@ -30,13 +30,12 @@ import math
 import platform
 import time
 
-import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
 import extractors
-from extractors._cka import _batch_indices
+from extractors._cka import mixed_batches
 from extractors._connectivity import _Layout, _train_curve, _Worker
 from extractors._hessian import rademacher_probe, sample_indices
 
@@ -163,17 +162,11 @@ def bench_curve(data, repeats, batch_size=128):
 def textbook_cka(models, data, seed, n_batches=6, batch_size=128, mixup_alpha=16.0):
     """Mean linear CKA over ordered pairs, computed the textbook way.
 
-    Draws the batches and mixup weights exactly as ``extractors.cka`` does; then each
+    Feeds the models the batches ``extractors.cka`` draws (its own helper); then each
     model (a copy, in eval mode) gives softmax outputs, and every ordered pair costs
     ``HSIC(K, L) = tr(K H L H)`` with ``n × n`` Gram matrices in float64.
     """
-    gen, mixing = torch.Generator().manual_seed(seed), np.random.default_rng(seed)
-    x_all = data.tensors[0]
-    batches = []
-    for indices in _batch_indices(len(data), n_batches, batch_size, gen):
-        x = x_all[indices]
-        lam = float(mixing.beta(mixup_alpha, mixup_alpha))
-        batches.append(lam * x + (1.0 - lam) * x[torch.randperm(x.shape[0], generator=gen)])
+    batches = [x for x, _ in mixed_batches(data, n_batches, batch_size, mixup_alpha, seed)]
     grams = []
     for model in models:
         model = copy.deepcopy(model).eval()

@@ -109,6 +109,25 @@ def _batch_indices(n: int, n_batches: int, batch_size: int, gen: torch.Generator
     return batches
 
 
+def mixed_batches(data, n_batches: int, batch_size: int, mixup_alpha, seed: int) -> list:
+    """The ``(x̃, y)`` batches :func:`cka` feeds every model, drawn from ``seed``.
+
+    Consecutive batches of one shuffle, each mixed up with its own
+    ``λ ~ Beta(mixup_alpha, mixup_alpha)`` and permutation (no mixing when
+    ``mixup_alpha`` is ``None``).
+    """
+    gen = generator(seed)
+    mixing = np.random.default_rng(seed)  # Beta draws (torch has no seeded Beta sampler)
+    batches = []
+    for indices in _batch_indices(len(data), n_batches, batch_size, gen):
+        x, y = gather(data, indices)
+        if mixup_alpha is not None:
+            lam = float(mixing.beta(mixup_alpha, mixup_alpha))
+            x = lam * x + (1.0 - lam) * x[torch.randperm(x.shape[0], generator=gen)]
+        batches.append((x, y))
+    return batches
+
+
 def cka(models, data, *, n_batches=CKA_N_BATCHES, batch_size=CKA_BATCH_SIZE,
         mixup_alpha=CKA_MIXUP_ALPHA, outputs="softmax", estimator="biased", random_state=None,
         device="auto") -> CKAResult:
@@ -173,7 +192,7 @@ def cka(models, data, *, n_batches=CKA_N_BATCHES, batch_size=CKA_BATCH_SIZE,
     (True, (3, 3), 768)
     """
     models = _check_models(models)
-    n = check_dataset(data)
+    check_dataset(data)
     n_batches = check_int(n_batches, "n_batches", 1)
     batch_size = check_int(batch_size, "batch_size", 1)
     if mixup_alpha is not None:
@@ -185,15 +204,7 @@ def cka(models, data, *, n_batches=CKA_N_BATCHES, batch_size=CKA_BATCH_SIZE,
     seed = seed_from(random_state)
     device = resolve_device(device)
 
-    gen = generator(seed)
-    mixing = np.random.default_rng(seed)  # Beta draws (torch has no seeded Beta sampler)
-    batches = []
-    for indices in _batch_indices(n, n_batches, batch_size, gen):
-        x, y = gather(data, indices)
-        if mixup_alpha is not None:
-            lam = float(mixing.beta(mixup_alpha, mixup_alpha))
-            x = lam * x + (1.0 - lam) * x[torch.randperm(x.shape[0], generator=gen)]
-        batches.append((x, y))
+    batches = mixed_batches(data, n_batches, batch_size, mixup_alpha, seed)
     n_samples = sum(x.shape[0] for x, _ in batches)
     if estimator == "unbiased" and n_samples < 4:
         raise ValueError(
