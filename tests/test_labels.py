@@ -230,3 +230,71 @@ def test_property_labels_follow_rfi(grid):
         assert ((labels[column] == tie) == (knob_room == other_room)).all()
         assert ((labels[column] == above) == (knob_room > other_room)).all()
         assert ((labels[column] == below) == (knob_room < other_room)).all()
+
+
+# ---------------------------------------------------------------------------
+# Tie tolerance: rooms closer than the tolerance are a tie (``optimal``).
+# ---------------------------------------------------------------------------
+
+
+def test_tolerance_zero_reproduces_published_labels(published_table):
+    pd.testing.assert_frame_equal(label_collection(published_table, tolerance=0), published_table)
+    pd.testing.assert_frame_equal(
+        label_collection(published_table, tolerance=0.0), label_collection(published_table)
+    )
+
+
+def test_tolerance_by_hand():
+    # rfi_inc_temp - rfi_dec_temp per row: -5, 0, 0, 2; rfi_width - batch room: 5, 3, 0, -2.
+    labels = label_collection(_toy_grid(), tolerance=2.0)
+    assert labels["bs_failure"].tolist() == ["large", "optimal", "optimal", "small"]
+    assert labels["width_vs_batch"].tolist() == ["width", "width", "optimal", "batch"]
+    labels = label_collection(_toy_grid(), tolerance=2.5)
+    assert labels["bs_failure"].tolist() == ["large", "optimal", "optimal", "optimal"]
+    assert labels["width_vs_batch"].tolist() == ["width", "width", "optimal", "optimal"]
+    per_row = _toy_grid().assign(tie=[6.0, 0.0, 0.0, 0.0])
+    labels = label_collection(per_row, tolerance="tie")
+    assert labels["bs_failure"].tolist() == ["optimal", "optimal", "optimal", "small"]
+    np.testing.assert_array_equal(
+        diagnosis_labels(room_for_improvement(_toy_grid()), tolerance=[6.0, 0, 0, 0])["bs_failure"],
+        labels["bs_failure"],
+    )
+
+
+def test_tolerance_bad_values():
+    with pytest.raises(ValueError, match="expected tolerance >= 0 and finite, got -1"):
+        label_collection(_toy_grid(), tolerance=-1)
+    with pytest.raises(ValueError, match="expected tolerance >= 0 and finite"):
+        label_collection(_toy_grid(), tolerance=np.nan)
+    with pytest.raises(ValueError, match=r"one number or 4 \(one per row\), got shape \(3,\)"):
+        label_collection(_toy_grid(), tolerance=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="expected tolerance to name a column of table, got 'se'"):
+        label_collection(_toy_grid(), tolerance="se")
+    with pytest.raises(TypeError, match="expected tolerance to be a number .* got bool"):
+        label_collection(_toy_grid(), tolerance=True)
+    with pytest.raises(TypeError, match="expected tolerance to be a number .* got str"):
+        diagnosis_labels(room_for_improvement(_toy_grid()), tolerance="1")
+
+
+@settings(deadline=None, max_examples=60)
+@given(grids(), st.floats(0.0, 30.0))
+def test_property_tolerance_matches_brute_force(grid, tolerance):
+    rfi = room_for_improvement(grid)
+    labels = diagnosis_labels(rfi, tolerance=tolerance)
+    for (index, room), (_, label) in zip(rfi.iterrows(), labels.iterrows(), strict=True):
+        batch_room = max(room["rfi_inc_temp"], room["rfi_dec_temp"])
+        for column, knob, other in (
+            ("bs_failure", room["rfi_inc_temp"], room["rfi_dec_temp"]),
+            ("width_vs_batch", room["rfi_width"], batch_room),
+            ("data_vs_batch", room["rfi_data"], batch_room),
+        ):
+            above, below, tie = LABEL_CLASSES[column]
+            if knob == other or abs(knob - other) < tolerance:
+                expected = tie
+            else:
+                expected = above if knob > other else below
+            assert label[column] == expected, (index, column)
+    # a larger tolerance only turns verdicts into ties
+    wider = diagnosis_labels(rfi, tolerance=tolerance + 1.0)
+    changed = (wider != labels).to_numpy()
+    assert (wider.to_numpy()[changed] == "optimal").all()

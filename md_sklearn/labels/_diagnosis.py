@@ -1,5 +1,7 @@
 """Diagnosis labels from the room for improvement of each knob."""
 
+import numbers
+
 import numpy as np
 import pandas as pd
 
@@ -7,7 +9,7 @@ from md_sklearn._constants import LABEL_CLASSES, RFI_COLUMNS
 from md_sklearn.labels._rfi import room_for_improvement
 
 
-def diagnosis_labels(rfi):
+def diagnosis_labels(rfi, *, tolerance=0.0):
     """Label each row with the knob that has the most room for improvement.
 
     The three labels reproduce the published label columns exactly:
@@ -22,11 +24,21 @@ def diagnosis_labels(rfi):
       ``optimal`` on a tie.
     - ``data_vs_batch`` (Q2 variant): the same with ``rfi_data`` and ``data``.
 
+    With ``tolerance > 0`` two rooms that differ by less than the tolerance are a
+    tie as well (``optimal``, which the paper drops): a verdict then needs the
+    winning knob to gain at least ``tolerance`` accuracy points more than its rival,
+    so labels that sit within seed noise are not used. ``tolerance=0`` (the
+    default) is the published rule: only exactly equal rooms tie.
+
     Parameters
     ----------
     rfi : pandas.DataFrame
         Columns ``rfi_width``, ``rfi_data``, ``rfi_inc_temp`` and ``rfi_dec_temp``,
         as returned by :func:`room_for_improvement`; extra columns are ignored.
+    tolerance : float or array-like of shape (n_rows,), default=0.0
+        Smallest difference of rooms (in the accuracy's units, >= 0) that makes a
+        verdict, one value for every row or one per row (e.g. a multiple of the
+        standard error of each configuration's seed-mean accuracy).
 
     Returns
     -------
@@ -37,9 +49,11 @@ def diagnosis_labels(rfi):
     Raises
     ------
     TypeError
-        If ``rfi`` is not a DataFrame or an RFI column is not numeric.
+        If ``rfi`` is not a DataFrame, an RFI column is not numeric, or
+        ``tolerance`` is not a number or an array of numbers.
     ValueError
-        If an RFI column is missing or holds missing values.
+        If an RFI column is missing or holds missing values, or ``tolerance`` is
+        negative, not finite or of the wrong length.
 
     Examples
     --------
@@ -51,8 +65,11 @@ def diagnosis_labels(rfi):
       bs_failure width_vs_batch data_vs_batch
     0      large          width         batch
     1      small          batch         batch
+    >>> diagnosis_labels(rfi, tolerance=3.0)["bs_failure"].tolist()
+    ['large', 'optimal']
     """
     _check_rfi(rfi)
+    tolerance = _check_tolerance(tolerance, len(rfi))
     room = {name: rfi[name].to_numpy(dtype="float64") for name in RFI_COLUMNS}
     batch_room = np.maximum(room["rfi_inc_temp"], room["rfi_dec_temp"])
     compared = {
@@ -61,12 +78,14 @@ def diagnosis_labels(rfi):
         "data_vs_batch": (room["rfi_data"], batch_room),
     }
     return pd.DataFrame(
-        {column: _verdict(*pair, *LABEL_CLASSES[column]) for column, pair in compared.items()},
+        {column: _verdict(*pair, *LABEL_CLASSES[column], tolerance=tolerance)
+         for column, pair in compared.items()},
         index=rfi.index,
     )
 
 
-def label_collection(table, *, width="width", batch_size="bs", data="data", accuracy="test_acc"):
+def label_collection(table, *, width="width", batch_size="bs", data="data", accuracy="test_acc",
+                     tolerance=0.0):
     """Return a copy of ``table`` with its RFI and diagnosis label columns (re)computed.
 
     Adds or replaces ``rfi_width``, ``rfi_data``, ``rfi_inc_temp``, ``rfi_dec_temp``
@@ -86,6 +105,10 @@ def label_collection(table, *, width="width", batch_size="bs", data="data", accu
         Column holding the amount of training data.
     accuracy : str, default="test_acc"
         Column holding the test accuracy.
+    tolerance : float, str or array-like, default=0.0
+        Tie tolerance of :func:`diagnosis_labels` in the accuracy's units: one
+        value, one per row, or the name of a column of ``table`` holding one per
+        row. ``0`` reproduces the published labels exactly.
 
     Returns
     -------
@@ -97,8 +120,8 @@ def label_collection(table, *, width="width", batch_size="bs", data="data", accu
     TypeError
         If ``table`` is not a DataFrame or a named column is not numeric.
     ValueError
-        If a named column is missing or holds missing values, or two rows share
-        the same (width, batch size, data).
+        If a named column is missing or holds missing values, two rows share
+        the same (width, batch size, data), or ``tolerance`` is invalid.
 
     Examples
     --------
@@ -116,7 +139,14 @@ def label_collection(table, *, width="width", batch_size="bs", data="data", accu
     rfi = room_for_improvement(
         table, width=width, batch_size=batch_size, data=data, accuracy=accuracy
     )
-    labels = diagnosis_labels(rfi)
+    if isinstance(tolerance, str):
+        if tolerance not in table.columns:
+            raise ValueError(
+                f"expected tolerance to name a column of table, got {tolerance!r}; columns "
+                f"are {list(table.columns)}, or pass a number."
+            )
+        tolerance = table[tolerance].to_numpy()
+    labels = diagnosis_labels(rfi, tolerance=tolerance)
     labelled = table.copy()
     for source in (rfi, labels):
         for column in source.columns:
@@ -124,9 +154,44 @@ def label_collection(table, *, width="width", batch_size="bs", data="data", accu
     return labelled
 
 
-def _verdict(knob_room, other_room, above, below, tie):
-    """``above`` where knob_room > other_room, ``below`` where smaller, ``tie`` if equal."""
-    return np.where(knob_room > other_room, above, np.where(knob_room < other_room, below, tie))
+def _verdict(knob_room, other_room, above, below, tie, *, tolerance=0.0):
+    """``above`` where knob_room exceeds other_room, ``below`` where it is smaller, else ``tie``.
+
+    Equal rooms, and rooms closer than ``tolerance``, are a tie.
+    """
+    difference = knob_room - other_room
+    tied = (difference == 0) | (np.abs(difference) < tolerance)
+    return np.where(tied, tie, np.where(difference > 0, above, below))
+
+
+def _check_tolerance(tolerance, n_rows):
+    """``tolerance`` as a float64 scalar or an array of ``n_rows``, finite and >= 0."""
+    if isinstance(tolerance, (bool, np.bool_)) or isinstance(tolerance, str):
+        raise TypeError(
+            f"expected tolerance to be a number or an array of numbers, got "
+            f"{type(tolerance).__name__}; pass e.g. tolerance=1.0 (accuracy points)."
+        )
+    if isinstance(tolerance, numbers.Real):
+        values = np.float64(tolerance)
+    else:
+        try:
+            values = np.asarray(tolerance, dtype="float64")
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"expected tolerance to be a number or an array of numbers, got "
+                f"{type(tolerance).__name__}; pass e.g. tolerance=1.0 (accuracy points)."
+            ) from None
+        if values.shape != (n_rows,):
+            raise ValueError(
+                f"expected tolerance to be one number or {n_rows} (one per row), got shape "
+                f"{values.shape}; pass a scalar or one value per configuration."
+            )
+    if not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ValueError(
+            f"expected tolerance >= 0 and finite, got {tolerance!r}; pass e.g. tolerance=0 "
+            "(the published rule) or a positive number of accuracy points."
+        )
+    return values
 
 
 def _check_rfi(rfi):
