@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from sklearn.model_selection import cross_validate
 
 from benchmarks._tableb import LABELS, make_pipeline
-from md_sklearn._constants import PAPER_SEEDS
+from md_sklearn._protocol import PAPER_SEEDS
 from md_sklearn.datasets import load_model_diagnosis
 from md_sklearn.model_selection import TransferSplit, transfer_table
 

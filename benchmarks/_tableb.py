@@ -1,50 +1,29 @@
-"""Table B of the MD tree paper: the five transfer cases and the six methods compared.
+"""Table B of the MD tree paper: the five transfer cases and their published numbers.
 
-Facts from ../shared/docs/paper-protocol.md §2-§4 (the paper's Table B and the
-reference run of its public code); the code is ours.
+The methods compared and their pipelines are the protocol's (``md_sklearn._protocol``),
+shared with the demo and the validation study. Facts from the paper's Table B and the
+reference run of its public code (``docs/table_b.rst``); the code is ours.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sklearn.compose import ColumnTransformer
-from sklearn.pipeline import Pipeline
-from sklearn.tree import DecisionTreeClassifier
-
-from md_sklearn import MDTreeClassifier
-from md_sklearn._constants import (
-    BASELINE_HYPERPARAMETERS,
-    BASELINE_LANDSCAPE,
-    BASELINE_TREE_DEPTH,
-    BASELINE_VALIDATION,
-    LABEL_CLASSES,
-    TASK_LABELS,
+from md_sklearn._protocol import (
+    LABEL_COLUMNS,
+    METHOD_TITLES,
+    METHODS,
+    make_pipeline,
+    method_features,
 )
-from md_sklearn._constants import MD_TREE_FEATURES as _MD_TREE_FEATURES
 
-HYPERPARAMETERS = {task: list(columns) for task, columns in BASELINE_HYPERPARAMETERS.items()}
-VALIDATION = list(BASELINE_VALIDATION)
-LANDSCAPE = list(BASELINE_LANDSCAPE)
-MD_TREE_FEATURES = {task: list(columns) for task, columns in _MD_TREE_FEATURES.items()}
-LABELS = dict(TASK_LABELS)
+#: The tasks of Table B and their label columns.
+LABELS = {task: LABEL_COLUMNS[task] for task in ("q1", "q2_width")}
+#: Features of the MD trees of Table B.
+MD_TREE_FEATURES = {task: method_features("md_tree", task) for task in LABELS}
 
-METHODS = (
-    "hyperparameter_dt",
-    "validation_dt",
-    "landscape_dt",
-    "hyper_validation_dt",
-    "md_tree",
-    "md_tree_exhaustive",
-)
-METHOD_TITLES = {
-    "hyperparameter_dt": "Hyperparameter+DT",
-    "validation_dt": "Validation+DT",
-    "landscape_dt": "Loss-landscape+DT",
-    "hyper_validation_dt": "Hyper+Validation+DT",
-    "md_tree": "MD tree (brent)",
-    "md_tree_exhaustive": "MD tree (exhaustive)",
-}
+__all__ = ["CASES", "LABELS", "MD_TREE_FEATURES", "METHODS", "METHOD_TITLES", "Case", "features",
+           "make_pipeline"]
 
 
 @dataclass(frozen=True)
@@ -128,33 +107,5 @@ CASES = (
 )
 
 
-def features(method, task):
-    """Columns a method reads for a task."""
-    return {
-        "hyperparameter_dt": HYPERPARAMETERS[task],
-        "validation_dt": VALIDATION,
-        "landscape_dt": LANDSCAPE,
-        "hyper_validation_dt": HYPERPARAMETERS[task] + VALIDATION,
-        "md_tree": MD_TREE_FEATURES[task],
-        "md_tree_exhaustive": MD_TREE_FEATURES[task],
-    }[method]
-
-
-def make_pipeline(method, task, random_state=None):
-    """``Pipeline(ColumnTransformer(select the method's columns), classifier)``."""
-    select = ColumnTransformer(
-        [("features", "passthrough", features(method, task))],
-        remainder="drop",
-        verbose_feature_names_out=False,
-    )
-    select.set_output(transform="pandas")
-    if method.startswith("md_tree"):
-        search = "exhaustive" if method.endswith("exhaustive") else "brent"
-        # A few-shot draw can hold one class only; the tree still predicts both.
-        classes = [c for c in LABEL_CLASSES[LABELS[task]] if c != "optimal"]
-        model = MDTreeClassifier(task, threshold_search=search, classes=classes)
-    else:
-        model = DecisionTreeClassifier(
-            criterion="gini", max_depth=BASELINE_TREE_DEPTH, random_state=random_state
-        )
-    return Pipeline([("select", select), ("model", model)])
+#: Columns a method reads for a task (the protocol's one definition).
+features = method_features

@@ -23,7 +23,7 @@ import numpy as np
 from benchmarks import STARTED_AT
 from benchmarks._evaluate import load_transfer_tables, random_state_for, score_seed
 from benchmarks._tableb import LABELS, METHOD_TITLES, METHODS
-from md_sklearn._constants import DATA_LEVELS, PAPER_SEEDS, WIDTHS
+from md_sklearn._protocol import DATA_LEVELS, PAPER_SEEDS, WIDTHS
 
 TASKS = ("q1", "q2_width")
 TASK_TITLES = {"q1": "Q1: temperature too small or too large",

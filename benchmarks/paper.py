@@ -12,7 +12,7 @@ import numpy as np
 from benchmarks import STARTED_AT
 from benchmarks._evaluate import evaluate, load_transfer_tables
 from benchmarks._tableb import CASES, METHOD_TITLES, METHODS
-from md_sklearn._constants import PAPER_SEEDS
+from md_sklearn._protocol import PAPER_SEEDS
 
 
 def run(data_home=None, seeds=PAPER_SEEDS, dt_random_state="seed"):

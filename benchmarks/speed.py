@@ -15,7 +15,7 @@ from sklearn.tree import DecisionTreeClassifier
 from benchmarks._evaluate import load_transfer_tables
 from benchmarks._tableb import CASES, MD_TREE_FEATURES
 from md_sklearn import MDTreeClassifier
-from md_sklearn._constants import (
+from md_sklearn._protocol import (
     BASELINE_TREE_DEPTH,
     CONNECTIVITY_SPLIT,
     HESSIAN_SPLIT,

@@ -2,7 +2,7 @@
 
 import sys
 
-from md_sklearn._cli import main
+from md_sklearn._cli._main import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -7,7 +7,7 @@ import pytest
 
 from benchmarks import fewshot
 from benchmarks._evaluate import load_transfer_tables
-from md_sklearn._constants import PAPER_SEEDS
+from md_sklearn._protocol import PAPER_SEEDS
 
 POINT_KEYS = {"task", "label", "protocol", "k", "method", "mean", "std", "scores", "seeds",
               "n_train", "mean_n_train"}

@@ -12,9 +12,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from md_sklearn import _cli_groups  # noqa: E402
-from md_sklearn._cli import main  # noqa: E402
-from md_sklearn._demo import DemoGrid, run_demo  # noqa: E402
+from md_sklearn._cli import _diagnose  # noqa: E402
+from md_sklearn._cli._demo import DemoGrid, run_demo  # noqa: E402
+from md_sklearn._cli._main import main  # noqa: E402
 
 #: Smallest grid that still has both batch-size labels and two seeds.
 TINY_GRID = DemoGrid(widths=(2, 4), batch_sizes=(16, 256), data_fractions=(1.0,), seeds=(0, 1),
@@ -70,12 +70,12 @@ def test_debug_shows_the_traceback(tmp_path):
 ])
 def test_bad_model_factory(spec, match):
     with pytest.raises(ValueError, match=match):
-        _cli_groups.import_factory(spec)
+        _diagnose.import_factory(spec)
 
 
 def test_factory_must_be_callable():
     with pytest.raises(TypeError, match="expected --model to name a callable"):
-        _cli_groups.import_factory("md_sklearn:__version__")
+        _diagnose.import_factory("md_sklearn:__version__")
 
 
 def test_data_files_round_trip(tmp_path):
@@ -84,7 +84,7 @@ def test_data_files_round_trip(tmp_path):
     np.savez(tmp_path / "d.npz", inputs=x, labels=y)
     torch.save({"x": torch.from_numpy(x), "y": torch.from_numpy(y)}, tmp_path / "d.pt")
     for name in ("d.npz", "d.pt"):
-        data = _cli_groups.load_data_file(tmp_path / name)
+        data = _diagnose.load_data_file(tmp_path / name)
         assert torch.equal(data.tensors[0], torch.from_numpy(x))
         assert data.tensors[1].dtype == torch.int64 and data.tensors[1].tolist() == y.tolist()
 
@@ -98,13 +98,13 @@ def test_data_files_round_trip(tmp_path):
 def test_bad_data_files(tmp_path, content, match):
     torch.save(content, tmp_path / "d.pt")
     with pytest.raises(ValueError, match=match):
-        _cli_groups.load_data_file(tmp_path / "d.pt")
+        _diagnose.load_data_file(tmp_path / "d.pt")
 
 
 def test_data_file_needs_a_known_ending(tmp_path):
     (tmp_path / "d.csv").write_text("1,2\n")
     with pytest.raises(ValueError, match="ending in .pt or .npz"):
-        _cli_groups.load_data_file(tmp_path / "d.csv")
+        _diagnose.load_data_file(tmp_path / "d.csv")
 
 
 def test_groups_from_folders_and_files(tmp_path):
@@ -114,23 +114,23 @@ def test_groups_from_folders_and_files(tmp_path):
             (tmp_path / group / f"seed{seed}.pt").write_bytes(b"")
     (tmp_path / "a" / "group.json").write_text(json.dumps(
         {"model_kwargs": {"width": 2}, "data": "../train.pt", "meta": {"width": 2}}))
-    groups = _cli_groups.discover_groups([tmp_path / "a", tmp_path / "b"])
+    groups = _diagnose.discover_groups([tmp_path / "a", tmp_path / "b"])
     assert [name for name, _, _ in groups] == ["a", "b"]
     assert [f.name for f in groups[0][1]] == ["seed0.pt", "seed1.pt"]
     assert groups[0][2]["data"] == str((tmp_path / "train.pt").resolve())
     assert groups[1][2] == {}
-    loose = _cli_groups.discover_groups([tmp_path / "b" / "seed0.pt", tmp_path / "b" / "seed1.pt"])
+    loose = _diagnose.discover_groups([tmp_path / "b" / "seed0.pt", tmp_path / "b" / "seed1.pt"])
     assert len(loose) == 1 and len(loose[0][1]) == 2
 
 
 def test_empty_group_folder_is_refused(tmp_path):
     with pytest.raises(ValueError, match="holds no checkpoint files"):
-        _cli_groups.discover_groups([tmp_path])
+        _diagnose.discover_groups([tmp_path])
 
 
 def test_unknown_tree_is_refused():
     with pytest.raises(ValueError, match="expected --tree to be one of"):
-        _cli_groups.load_tree("q7")
+        _diagnose.load_tree("q7")
 
 
 def test_demo_writes_trees_figures_and_summary(tiny_demo):

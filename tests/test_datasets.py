@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from md_sklearn._constants import (
+from md_sklearn._protocol import (
     DATA_ENV_VAR,
     DOWNLOAD_URL_TEMPLATE,
     LABEL_COLUMNS,

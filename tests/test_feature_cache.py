@@ -17,8 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.utils.data import TensorDataset
 
-from md_sklearn import LandscapeFeaturizer, ModelGroup, _feature_cache, _group_features
-from md_sklearn._feature_cache import ContentKeys, FeatureCache, derive_seed, metric_sources
+from md_sklearn import LandscapeFeaturizer, ModelGroup
+from md_sklearn._featurizer import _cache as _feature_cache
+from md_sklearn._featurizer import _worker as _group_features
+from md_sklearn._featurizer._cache import FeatureCache, metric_modules, metric_sources
+from md_sklearn._featurizer._keys import ContentKeys, derive_seed
+from md_sklearn._featurizer._metrics import UNITS
 from tests._landscape_groups import FAST, build_cnn, digits, saved_group, torch_threads
 
 REPO = Path(__file__).resolve().parent.parent
@@ -209,11 +213,27 @@ def test_cache_keeps_the_values_exactly(tmp_path):
 
 
 def test_metric_code_is_every_module_the_metrics_import():
-    names = {path.name for path in metric_sources()}
-    # the featurizer's metrics and what they import, down to the forward-mode trace rules
-    assert {"_error.py", "_hessian.py", "_connectivity.py", "_cka.py", "_common.py",
-            "_constants.py", "_results.py", "_taylor.py", "_taylor_rules.py"} <= names
-    assert not any(name.startswith("_manifold") for name in names)  # not a featurizer metric
+    import extractors
+
+    folder = Path(extractors.__file__).parent
+    found = {path.relative_to(folder).as_posix() for path in metric_sources()}
+    # the module defining each extractor the registry names ...
+    for unit in UNITS:
+        for name in unit.extractors:
+            defining = getattr(extractors, name).__module__.split(".")[1:]
+            assert any(f.startswith("/".join(defining)) for f in found), (name, found)
+    # ... and what they import, down to the shared plumbing and the paper's settings
+    assert {"_common.py", "defaults.py", "_results.py"} <= found
+    assert not any(f.startswith("_manifold") or f.startswith("expansion") for f in found)
+
+
+def test_metric_modules_follow_the_registry(monkeypatch):
+    import extractors
+
+    modules = metric_modules()
+    assert modules == sorted(set(modules))
+    assert {getattr(extractors, name).__module__.split(".", 1)[1]
+            for unit in UNITS for name in unit.extractors} == set(modules)
 
 
 def test_metric_sources_follow_relative_imports_into_subpackages(tmp_path, monkeypatch):
@@ -224,24 +244,56 @@ def test_metric_sources_follow_relative_imports_into_subpackages(tmp_path, monke
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_text(text)
     monkeypatch.setattr(_feature_cache, "extractors_folder", lambda: tmp_path)
-    monkeypatch.setattr(_feature_cache, "_METRIC_MODULES", ("_a",))
-    found = {path.relative_to(tmp_path).as_posix() for path in metric_sources()}
+    found = {path.relative_to(tmp_path).as_posix() for path in metric_sources(["_a"])}
     assert found == {"_a.py", "_b.py", "_c.py", "_e.py", "sub/__init__.py", "sub/_d.py"}
 
 
-def test_a_change_to_an_imported_module_changes_the_fingerprint(tmp_path, monkeypatch):
+def _fingerprint_of_copy(tmp_path, monkeypatch, change):
+    """Fingerprint of a copy of the extractors package, before and after ``change(copy)``."""
     copy = tmp_path / "extractors"
-    shutil.copytree(REPO / "extractors", copy)
+    shutil.copytree(REPO / "extractors", copy, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(_feature_cache, "extractors_folder", lambda: copy)
     _feature_cache.code_fingerprint.cache_clear()
     try:
         before = _feature_cache.code_fingerprint()
-        rules = copy / "_taylor_rules.py"
-        rules.write_text(rules.read_text() + "\n# changed\n")
+        change(copy)
         _feature_cache.code_fingerprint.cache_clear()
-        assert _feature_cache.code_fingerprint() != before
+        return before, _feature_cache.code_fingerprint()
     finally:
         _feature_cache.code_fingerprint.cache_clear()
+
+
+def test_a_change_to_an_imported_module_changes_the_fingerprint(tmp_path, monkeypatch):
+    def edit_deepest_source(copy):
+        # the last of the sources (sorted), e.g. a forward-mode rule module of the trace
+        target = copy / sorted(p.relative_to(REPO / "extractors").as_posix()
+                               for p in _sources_under(REPO / "extractors", monkeypatch))[-1]
+        target.write_text(target.read_text() + "\n# changed\n")
+
+    before, after = _fingerprint_of_copy(tmp_path, monkeypatch, edit_deepest_source)
+    assert after != before
+
+
+def _sources_under(folder, monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setattr(_feature_cache, "extractors_folder", lambda: folder)
+        return metric_sources()
+
+
+def test_the_same_code_moved_to_another_path_changes_the_fingerprint(tmp_path, monkeypatch):
+    # a module moved inside the package is other code: caches made before a move are
+    # recomputed once, never silently reused
+    (tmp_path / "sub").mkdir()
+    for path in (tmp_path / "_a.py", tmp_path / "sub" / "_a.py"):
+        path.write_text("VALUE = 1\n")
+    monkeypatch.setattr(_feature_cache, "extractors_folder", lambda: tmp_path)
+    fingerprints = []
+    for where in (tmp_path / "_a.py", tmp_path / "sub" / "_a.py"):
+        monkeypatch.setattr(_feature_cache, "metric_sources", lambda where=where: [where])
+        _feature_cache.code_fingerprint.cache_clear()
+        fingerprints.append(_feature_cache.code_fingerprint())
+    _feature_cache.code_fingerprint.cache_clear()
+    assert fingerprints[0] != fingerprints[1]
 
 
 # --- keys and seeds (properties) ----------------------------------------------------------------

@@ -23,11 +23,11 @@ from md_sklearn import (
     MDTreeClassifier,
     ModelGroup,
     Split,
-    _featurizer,
-    _group_features,
 )
-from md_sklearn._feature_cache import ContentKeys, derive_seed
-from md_sklearn._group_features import METRIC_NAMES
+from md_sklearn._featurizer import _transformer as _featurizer
+from md_sklearn._featurizer import _worker as _group_features
+from md_sklearn._featurizer._keys import ContentKeys, derive_seed
+from md_sklearn._featurizer._metrics import METRIC_NAMES
 from md_sklearn.models import small_cnn
 from tests._landscape_groups import (
     FAST,

@@ -9,9 +9,9 @@ import pytest
 import torch
 from torch.utils.data import TensorDataset
 
-import extractors._constants as paper
+import extractors.defaults as paper
 from md_sklearn import LandscapeFeaturizer, ModelGroup
-from md_sklearn._checkpoints import load_member
+from md_sklearn._featurizer._checkpoints import load_member
 from tests._landscape_groups import build_cnn, digits, trained_cnn
 
 REPO = Path(__file__).resolve().parent.parent

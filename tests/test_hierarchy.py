@@ -5,7 +5,8 @@ import pickle
 import pytest
 
 from md_sklearn import Leaf, Split
-from md_sklearn._compile import fitting_order, flatten
+from md_sklearn._tree._flat import flatten
+from md_sklearn._tree._hierarchy import fitting_order
 
 
 def test_nodes_are_immutable_hashable_and_picklable():

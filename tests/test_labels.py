@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from md_sklearn._constants import (
+from md_sklearn._protocol import (
     BATCH_SIZES,
     DATA_ENV_VAR,
     DATA_LEVELS,

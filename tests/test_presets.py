@@ -3,8 +3,7 @@
 import pytest
 
 from md_sklearn import Leaf, Split, get_hierarchy
-from md_sklearn._compile import fitting_order
-from md_sklearn._hierarchy import iter_splits
+from md_sklearn._tree._hierarchy import fitting_order, iter_splits
 
 TE = ("train_error", 0.5, (0.0, 1.0))
 MC = ("mode_connectivity_peak", -10.0, (-30.0, 0.0))

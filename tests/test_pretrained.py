@@ -20,7 +20,7 @@ from md_sklearn import (
     export_text,
     pretrained,
 )
-from md_sklearn._pretrained import tree_from_summary, tree_summary
+from md_sklearn._tree._pretrained import tree_from_summary, tree_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "tools" / "make_pretrained.py"

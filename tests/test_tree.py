@@ -16,7 +16,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
 from md_sklearn import FeatureRangeWarning, Leaf, MDTreeClassifier, Split, get_hierarchy
-from md_sklearn._hierarchy import iter_splits
+from md_sklearn._tree._hierarchy import iter_splits
 
 # --------------------------------------------------------------------------- a naive oracle
 # The paper's procedure written the slow, obvious way: a per-row recursive

@@ -23,14 +23,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the working tree, not an installed copy
 
 from md_sklearn import MDTreeClassifier  # noqa: E402
-from md_sklearn._atomic import write_text_atomic  # noqa: E402
-from md_sklearn._constants import PRETRAINED_TREES, PUBLISHED_FILES  # noqa: E402
-from md_sklearn._pretrained import (  # noqa: E402
+from md_sklearn._protocol import PUBLISHED_FILES, TIE_LABEL  # noqa: E402
+from md_sklearn._tree._pretrained import (  # noqa: E402
+    PRETRAINED_TREES,  # noqa: E402
     SUMMARY_FORMAT,
     hierarchy_features,
     training_classes,
     tree_summary,
 )
+from md_sklearn._utils._atomic import write_text_atomic  # noqa: E402
 from md_sklearn.datasets import load_model_diagnosis  # noqa: E402
 
 DEFAULT_OUTPUT = ROOT / "md_sklearn" / "_data" / "pretrained_trees.json"
@@ -39,7 +40,7 @@ DEFAULT_OUTPUT = ROOT / "md_sklearn" / "_data" / "pretrained_trees.json"
 def training_rows(clean, name):
     """Rows of the clean table a pretrained tree is fitted on."""
     label_column, min_width = PRETRAINED_TREES[name]
-    keep = clean[label_column] != "optimal"
+    keep = clean[label_column] != TIE_LABEL
     if min_width is not None:
         keep &= clean["width"] >= min_width
     return clean[keep]

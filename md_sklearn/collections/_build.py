@@ -11,7 +11,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 from tqdm.auto import tqdm
 
-from extractors._common import (
+from extractors.utils import (
     check_dataset,
     check_int,
     check_real,
@@ -24,7 +24,7 @@ from extractors._common import (
     summed_error_and_loss,
     to_model_input,
 )
-from md_sklearn._atomic import write_json_atomic, write_text_atomic
+from md_sklearn._utils._atomic import write_json_atomic, write_text_atomic
 from md_sklearn.collections._checkpoints import (
     CHECKPOINT_SUFFIXES,
     fingerprint,

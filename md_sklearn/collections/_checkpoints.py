@@ -1,18 +1,23 @@
-"""Checkpoint files of a collection: atomic writes, safetensors or torch.save, fingerprints."""
+"""Checkpoint files of a collection: atomic writes, safetensors or torch.save, fingerprints.
+
+Reading goes through the featurizer's one checkpoint reader (``md_sklearn._featurizer``).
+"""
 
 import hashlib
-from pathlib import Path
 
 import torch
 
-from md_sklearn._atomic import atomic_path
+from md_sklearn._featurizer._checkpoints import read_state_dict
+from md_sklearn._featurizer._groups import CHECKPOINT_FORMATS
+from md_sklearn._utils._atomic import atomic_path
 
 try:
     import safetensors.torch as _safetensors
 except ImportError:  # pragma: no cover - exercised only without safetensors
     _safetensors = None
 
-CHECKPOINT_SUFFIXES = {"safetensors": ".safetensors", "torch": ".pt"}
+#: Format -> the ending a saved checkpoint gets (the formats' one home is ``ModelGroup``'s).
+CHECKPOINT_SUFFIXES = {name: suffixes[0] for name, suffixes in CHECKPOINT_FORMATS.items()}
 
 
 def default_checkpoint_format():
@@ -53,6 +58,8 @@ def load_checkpoint(path):
     ------
     FileNotFoundError
         If ``path`` does not exist.
+    ValueError
+        If the file is truncated, needs pickle, or holds no state dict.
     ImportError
         If ``path`` is a ``.safetensors`` file and safetensors is not installed.
 
@@ -70,17 +77,7 @@ def load_checkpoint(path):
     >>> sorted(state), torch.equal(state["weight"], model.weight.detach())
     (['bias', 'weight'], True)
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"expected a checkpoint file, got {str(path)!r} which does not exist.")
-    if path.suffix == ".safetensors":
-        if _safetensors is None:  # pragma: no cover - exercised only without safetensors
-            raise ImportError(
-                f"{str(path)!r} is a safetensors file but safetensors is not installed; "
-                "install it with `pip install md-sklearn[torch]`."
-            )
-        return _safetensors.load_file(str(path), device="cpu")
-    return torch.load(path, map_location="cpu", weights_only=True)
+    return read_state_dict(path)
 
 
 def fingerprint(*tensors):

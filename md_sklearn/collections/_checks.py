@@ -4,7 +4,7 @@ import numbers
 
 import torch
 
-from extractors._common import check_int, seed_from
+from extractors.utils import check_int, seed_from
 
 
 def check_labels(labels, n_classes, name):

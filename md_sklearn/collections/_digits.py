@@ -6,7 +6,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from torch.utils.data import TensorDataset
 
-from extractors._common import check_real, seed_from
+from extractors.utils import check_real, seed_from
 from md_sklearn.collections._noise import noisy_labels
 
 DIGITS_N_CLASSES = 10

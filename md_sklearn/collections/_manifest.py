@@ -2,7 +2,7 @@
 
 import json
 
-from md_sklearn._atomic import write_json_atomic
+from md_sklearn._utils._atomic import write_json_atomic
 from md_sklearn.collections._checkpoints import default_checkpoint_format
 from md_sklearn.collections._constants import MANIFEST_FORMAT, MANIFEST_NAME
 

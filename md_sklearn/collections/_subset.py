@@ -6,7 +6,7 @@ import numbers
 import torch
 from torch.utils.data import TensorDataset
 
-from extractors._common import check_dataset, check_int, check_real, gather, seed_from
+from extractors.utils import check_dataset, check_int, check_real, gather, seed_from
 from md_sklearn.collections._constants import EPOCH_SCALINGS
 from md_sklearn.collections._noise import noisy_labels
 

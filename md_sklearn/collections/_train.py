@@ -7,7 +7,7 @@ import warnings
 import torch
 from tqdm.auto import tqdm
 
-from extractors._common import (
+from extractors.utils import (
     check_dataset,
     check_int,
     check_model,

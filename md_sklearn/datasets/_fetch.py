@@ -1,10 +1,10 @@
-"""Checksum verification and atomic download of one file (standard library only)."""
+"""Checksum verification and atomic download of one file."""
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 from urllib.request import urlopen
+
+from md_sklearn._utils._atomic import atomic_path
 
 _CHUNK_BYTES = 1 << 16
 
@@ -45,14 +45,9 @@ def download_verified(url, destination, expected_sha256, *, timeout):
         If the downloaded bytes do not have the expected checksum.
     """
     destination = Path(destination)
-    created = _make_folders(destination.parent)
-    tmp_name = None
-    try:
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{destination.name}.", suffix=".part", dir=destination.parent
-        )
+    with atomic_path(destination, fsync=True, remove_created_folders=True) as temporary:
         digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urlopen(url, timeout=timeout) as response:
+        with open(temporary, "wb") as out, urlopen(url, timeout=timeout) as response:
             while chunk := response.read(_CHUNK_BYTES):
                 digest.update(chunk)
                 out.write(chunk)
@@ -62,32 +57,4 @@ def download_verified(url, destination, expected_sha256, *, timeout):
                 f"checksum mismatch for {destination.name} downloaded from {url}: "
                 f"expected SHA-256 {expected_sha256}, got {actual}; nothing was saved."
             )
-        os.replace(tmp_name, destination)
-    except BaseException:
-        if tmp_name is not None:
-            _remove_quietly(tmp_name)
-        for folder in reversed(created):
-            _rmdir_if_empty(folder)
-        raise
     return destination
-
-
-def _make_folders(folder):
-    """Create ``folder`` and its missing parents; return those created, outermost first."""
-    missing = [p for p in (folder, *folder.parents) if not p.exists()][::-1]
-    folder.mkdir(parents=True, exist_ok=True)
-    return missing
-
-
-def _remove_quietly(path):
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass
-
-
-def _rmdir_if_empty(folder):
-    try:
-        folder.rmdir()
-    except OSError:
-        pass

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from md_sklearn._constants import (
+from md_sklearn._protocol import (
     CACHE_DIR_NAME,
     DATA_ENV_VAR,
     DOWNLOAD_TIMEOUT_S,

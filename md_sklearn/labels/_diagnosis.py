@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from md_sklearn._constants import LABEL_CLASSES, RFI_COLUMNS
+from md_sklearn._protocol import LABEL_CLASSES, RFI_COLUMNS
 from md_sklearn.labels._rfi import room_for_improvement
 
 

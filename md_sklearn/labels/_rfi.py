@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from md_sklearn._constants import RFI_COLUMNS
+from md_sklearn._protocol import RFI_COLUMNS
 
 _KNOBS = ("width", "batch_size", "data")
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import BaseCrossValidator
 
-from md_sklearn._constants import PAPER_SEEDS
+from md_sklearn._protocol import PAPER_SEEDS, TIE_LABEL
 
 __all__ = ["SAMPLING_PROTOCOLS", "TransferSplit", "transfer_table"]
 
@@ -206,7 +206,7 @@ def _check_k(k, available, what):
 
 
 def transfer_table(
-    pool, test, label, *, min_width=None, drop_label="optimal", names=("clean", "noisy")
+    pool, test, label, *, min_width=None, drop_label=TIE_LABEL, names=("clean", "noisy")
 ):
     """Concatenate a pool and a test collection for :class:`TransferSplit`.
 

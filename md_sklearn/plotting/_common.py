@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from sklearn.utils.validation import check_is_fitted
 
-from md_sklearn._tree import MDTreeClassifier
+from md_sklearn._tree._classifier import MDTreeClassifier
 
 __all__ = [
     "as_labels",

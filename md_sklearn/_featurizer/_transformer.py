@@ -18,25 +18,27 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from md_sklearn import _group_features
-from md_sklearn._extractor_defaults import EXTRACTOR_CONSTANTS as _C
-from md_sklearn._feature_cache import ContentKeys, FeatureCache, derive_seed, unit_key
-from md_sklearn._group_features import (
+from extractors import defaults as _C
+from md_sklearn._featurizer import _worker
+from md_sklearn._featurizer._cache import FeatureCache, unit_key
+from md_sklearn._featurizer._groups import ModelGroup
+from md_sklearn._featurizer._keys import ContentKeys, derive_seed
+from md_sklearn._featurizer._metrics import (
     CONNECTIVITY_STD,
     METRIC_NAMES,
-    METRIC_UNITS,
-    PAIRWISE_UNITS,
-    GroupTask,
-    connectivity_pairs,
+    UNITS,
+    UNITS_BY_NAME,
+    unit_of,
 )
-from md_sklearn._groups import ModelGroup
+from md_sklearn._featurizer._worker import GroupTask
 
 __all__ = ["LandscapeFeaturizer"]
 
 #: The metrics of the paper's Q1 tree and its CKA variant (the default selection).
 DEFAULT_METRICS = ("train_error", "mode_connectivity_peak", "hessian_t", "CKA")
 
-_TEST_COLUMNS = ("test_error", "test_loss")
+#: Columns of the units that read a group's ``eval_data``.
+_TEST_COLUMNS = tuple(column for unit in UNITS if unit.data == "eval" for column in unit.columns)
 _DEVICE_PATTERN = re.compile(r"auto|cpu|mps|(cuda|xpu)(:\d+)?")
 
 
@@ -327,7 +329,7 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
         labels = _labels(groups)
         columns = list(self.feature_names_out_)
         metric_columns = columns[:len(columns) - len(self.meta_columns_)]
-        units = list(dict.fromkeys(METRIC_UNITS[c] for c in metric_columns
+        units = list(dict.fromkeys(unit_of(c).name for c in metric_columns
                                    if c != CONNECTIVITY_STD))
         cache = FeatureCache(self.cache_dir) if self.cache_dir is not None else None
         values, failed, tasks, unit_keys = self._plan(groups, labels, units, cache)
@@ -380,7 +382,7 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
                 f"expected at least one metric, got none; pick from {list(METRIC_NAMES)}."
             )
         for name in metrics:
-            if name not in METRIC_UNITS:
+            if unit_of(name) is None:
                 raise ValueError(
                     f"expected metric names among {list(METRIC_NAMES)}, got {name!r}; use the "
                     "published column names (note the spelling 'CKA')."
@@ -399,7 +401,8 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
         for index, (group, label) in enumerate(zip(groups, labels, strict=True)):
             try:
                 self._precheck(group, label)
-                wanted = [u for u in units if u != "test" or group.eval_data is not None]
+                wanted = [u for u in units
+                          if UNITS_BY_NAME[u].data != "eval" or group.eval_data is not None]
                 group_key = keys.group(group, label) if wanted else None
             except Exception as error:
                 self._fail(error, label)
@@ -407,8 +410,9 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
                 continue
             missing = []
             for unit in wanted:
-                extra = keys.dataset(group.eval_data) if unit == "test" else None
-                random_token = token if unit in _RANDOM_UNITS else None
+                described = UNITS_BY_NAME[unit]
+                extra = keys.dataset(group.eval_data) if described.data == "eval" else None
+                random_token = token if described.random else None
                 unit_keys[index][unit] = key = unit_key(
                     group_key, unit, self._unit_options(unit), random_token, extra)
                 cached = cache.get(unit, key) if cache is not None else None
@@ -423,7 +427,7 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
     def _precheck(self, group, label):
         if len(group.members) < 2:
             needing = [m for m in self.feature_names_out_
-                       if METRIC_UNITS.get(m) in PAIRWISE_UNITS]
+                       if unit_of(m) is not None and unit_of(m).pairwise]
             if needing:
                 raise ValueError(
                     f"group {label!r}: expected at least 2 members for {needing}, got 1; add "
@@ -451,34 +455,20 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
         return str(base), "unseeded"
 
     def _unit_options(self, unit):
-        if unit in ("hessian_t", "hessian_e"):
-            return {"n_samples": int(self.hessian_n_samples),
-                    "max_probes": int(self.hessian_max_probes),
-                    "rtol": float(self.hessian_rtol)}
-        if unit == "connectivity":
-            return {"epochs": int(self.curve_epochs), "batch_size": int(self.curve_batch_size),
-                    "lr": float(self.curve_lr), "pairs": self.connectivity_pairs}
-        if unit == "cka":
-            alpha = self.cka_mixup_alpha
-            return {"n_batches": int(self.cka_n_batches), "batch_size": int(self.cka_batch_size),
-                    "mixup_alpha": None if alpha is None else float(alpha)}
-        return {}
+        return UNITS_BY_NAME[unit].options(self)
 
     def _task(self, index, label, group, units, base, group_key):
-        seeds = {}
-        n = len(group.members)
-        for unit in units:
-            if unit in ("hessian_t", "hessian_e"):  # same batch for both, as the extractors do
-                seeds[unit] = tuple(derive_seed(base, group_key, "hessian", i) for i in range(n))
-            elif unit == "connectivity":
-                pairs = connectivity_pairs(n, self.connectivity_pairs)
-                seeds[unit] = tuple(derive_seed(base, group_key, "mode_connectivity", i, j)
-                                    for i, j in pairs)
-            elif unit == "cka":
-                seeds[unit] = (derive_seed(base, group_key, "cka"),)
+        n_members = len(group.members)
+        options = {unit: self._unit_options(unit) for unit in units}
+
+        def derive(*purpose):
+            return derive_seed(base, group_key, *purpose)
+
+        seeds = {unit: UNITS_BY_NAME[unit].seeds(derive, n_members, options[unit])
+                 for unit in units if UNITS_BY_NAME[unit].random}
         return GroupTask(index=index, label=label, group=group, units=tuple(units),
-                         options={u: self._unit_options(u) for u in units}, seeds=seeds,
-                         device=self.device, catch_errors=self.on_error == "nan")
+                         options=options, seeds=seeds, device=self.device,
+                         catch_errors=self.on_error == "nan")
 
     def _run(self, tasks):
         """Outcomes of the tasks, each as soon as it is finished (any order)."""
@@ -489,11 +479,11 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
             if effective_n_jobs(self.n_jobs) == 1:
                 for task in tasks:
                     task = dataclasses.replace(task, progress=bar_wanted)
-                    yield _group_features.compute_group(task)
+                    yield _worker.compute_group(task)
                     bar.update(1)
             else:
                 parallel = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")
-                for outcome in parallel(delayed(_group_features.compute_group)(task)
+                for outcome in parallel(delayed(_worker.compute_group)(task)
                                         for task in tasks):
                     yield outcome
                     bar.update(1)
@@ -510,8 +500,6 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
         return pd.DataFrame(data, index=index, columns=list(self.feature_names_out_))
 
 
-#: Units whose value depends on the seed.
-_RANDOM_UNITS = ("hessian_t", "hessian_e", "connectivity", "cka")
 
 
 def _check_groups(groups):

@@ -14,12 +14,12 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from md_sklearn._compile import flatten
-from md_sklearn._hierarchy import Leaf, Split, iter_splits
-from md_sklearn._presets import PRESET_NAMES, get_hierarchy
-from md_sklearn._ranges import range_findings, training_range, warn_findings
-from md_sklearn._routing import route, route_paths
-from md_sklearn._search import accuracy_profile, brent_threshold, exhaustive_threshold
+from md_sklearn._tree._flat import flatten
+from md_sklearn._tree._hierarchy import Leaf, Split, iter_splits
+from md_sklearn._tree._presets import PRESET_NAMES, get_hierarchy
+from md_sklearn._tree._ranges import range_findings, training_range, warn_findings
+from md_sklearn._tree._routing import route, route_paths
+from md_sklearn._tree._search import accuracy_profile, brent_threshold, exhaustive_threshold
 
 __all__ = ["MDTreeClassifier"]
 

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
-from md_sklearn._groups import missing_checkpoint
+from md_sklearn._featurizer._groups import missing_checkpoint
 
-__all__ = ["load_member", "read_checkpoint"]
+__all__ = ["load_member", "read_checkpoint", "read_state_dict"]
 
 #: Keys under which training scripts commonly nest the state dict in a checkpoint.
 NESTED_STATE_KEYS = ("state_dict", "model_state_dict", "model")
@@ -85,6 +85,12 @@ def _state_dict(obj, origin):
         f"{' with keys ' + repr(list(obj)[:5]) if isinstance(obj, Mapping) else ''}; save "
         "model.state_dict()."
     )
+
+
+def read_state_dict(path, allow_pickle: bool = False):
+    """The state dict stored in a checkpoint file (possibly nested under a common key)."""
+    path = os.fspath(path)
+    return _state_dict(read_checkpoint(path, allow_pickle), f"the checkpoint {path!r}")
 
 
 def load_member(member, build_model, allow_pickle: bool) -> nn.Module:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from md_sklearn import __version__
+from md_sklearn._utils._version import __version__
 
 _DESCRIPTION = """\
 Diagnose why a trained neural network underperforms (batch size too large or too
@@ -141,13 +141,13 @@ def _run(args) -> int:
 
         return run_benchmark(args.rest)
     if args.command == "demo":
-        from md_sklearn._demo import run_demo
+        from md_sklearn._cli._demo import run_demo
 
         run_demo(output=args.output, quick=args.quick, n_jobs=args.n_jobs,
                  progress=not args.no_progress, plots=not args.no_plots)
         return 0
-    from md_sklearn import _cli_groups
+    from md_sklearn._cli import _diagnose
 
     if args.command == "featurize":
-        return _cli_groups.featurize_command(args)
-    return _cli_groups.diagnose_command(args)
+        return _diagnose.featurize_command(args)
+    return _diagnose.diagnose_command(args)

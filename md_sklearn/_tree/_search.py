@@ -14,7 +14,7 @@ from bisect import bisect_right
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from md_sklearn._routing import route
+from md_sklearn._tree._routing import route
 
 __all__ = ["accuracy_profile", "brent_threshold", "exhaustive_threshold"]
 

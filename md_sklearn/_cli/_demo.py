@@ -17,17 +17,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from md_sklearn._atomic import write_atomic, write_json_atomic
-from md_sklearn._bounds import bounds_from_data
-from md_sklearn._constants import (
-    BASELINE_HYPERPARAMETERS,
-    BASELINE_LANDSCAPE,
-    BASELINE_TREE_DEPTH,
-    BASELINE_VALIDATION,
-    LABEL_CLASSES,
-    MD_TREE_FEATURES,
-    TASK_LABELS,
+from md_sklearn._protocol import (
+    LABEL_COLUMNS,
+    METHOD_TITLES,
+    TIE_LABEL,
+    decided_classes,
+    make_pipeline,
+    method_features,
 )
+from md_sklearn._tree._bounds import bounds_from_data
+from md_sklearn._utils._atomic import write_atomic, write_json_atomic
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,7 @@ def run_demo(output="md-demo", *, quick=False, grid=None, n_jobs=-1, progress=Tr
     Examples
     --------
     >>> import io, tempfile
-    >>> from md_sklearn._demo import DemoGrid, run_demo
+    >>> from md_sklearn._cli._demo import DemoGrid, run_demo
     >>> tiny = DemoGrid(widths=(2, 4), batch_sizes=(16, 256), data_fractions=(1.0,),
     ...                 seeds=(0, 1), epochs=1, lr=0.2, curve_epochs=1)
     >>> with tempfile.TemporaryDirectory() as folder:
@@ -217,21 +216,20 @@ def _featurize(collection, test, out, grid, n_jobs, progress, device):
 def _fit_and_transfer(task, clean, noisy, out):
     """Fit MD tree and the baselines on the clean table; accuracy on the noisy one."""
     import joblib
-    from sklearn.tree import DecisionTreeClassifier
 
     from md_sklearn import MDTreeClassifier
 
-    label = TASK_LABELS[task]
-    classes = [c for c in LABEL_CLASSES[label] if c != "optimal"]
-    train = clean[clean[label] != "optimal"]
-    test = noisy[noisy[label] != "optimal"]
+    label = LABEL_COLUMNS[task]
+    classes = decided_classes(label)
+    train = clean[clean[label] != TIE_LABEL]
+    test = noisy[noisy[label] != TIE_LABEL]
     result = {"label": label, "n_train": len(train), "n_test": len(test),
               "train_classes": train[label].value_counts().to_dict(),
               "test_classes": test[label].value_counts().to_dict(), "accuracy": {}}
     if len(train) == 0 or len(test) == 0:
         result["skipped"] = "no non-optimal configuration in one of the collections"
         return result
-    features = list(MD_TREE_FEATURES[task])
+    features = method_features("md_tree", task)
     hierarchy = bounds_from_data(task, train[features])
     fitted = {}
     for search, method in (("brent", "MD tree"), ("exhaustive", "MD tree (exhaustive)")):
@@ -248,16 +246,9 @@ def _fit_and_transfer(task, clean, noisy, out):
                             for split in _splits(clf.hierarchy_)]
     majority = train[label].value_counts().idxmax()
     result["accuracy"]["Majority class"] = 100 * float((test[label] == majority).mean())
-    baselines = {
-        "Hyperparameter+DT": list(BASELINE_HYPERPARAMETERS[task]),
-        "Validation+DT": list(BASELINE_VALIDATION),
-        "Loss-landscape+DT": list(BASELINE_LANDSCAPE),
-        "Hyper+Validation+DT": list(BASELINE_HYPERPARAMETERS[task]) + list(BASELINE_VALIDATION),
-    }
-    for method, columns in baselines.items():
-        tree = DecisionTreeClassifier(max_depth=BASELINE_TREE_DEPTH, random_state=DEMO_SEED)
-        tree.fit(train[columns], train[label])
-        result["accuracy"][method] = 100 * float(tree.score(test[columns], test[label]))
+    for method in ("hyperparameter_dt", "validation_dt", "landscape_dt", "hyper_validation_dt"):
+        baseline = make_pipeline(method, task, random_state=DEMO_SEED).fit(train, train[label])
+        result["accuracy"][METHOD_TITLES[method]] = 100 * float(baseline.score(test, test[label]))
     path = out / "trees" / f"{task}.joblib"
     write_atomic(path, lambda tmp: joblib.dump(clf, tmp))
     for search, tree in fitted.items():
@@ -268,7 +259,7 @@ def _fit_and_transfer(task, clean, noisy, out):
 
 
 def _splits(node):
-    from md_sklearn._hierarchy import iter_splits
+    from md_sklearn._tree._hierarchy import iter_splits
 
     return list(iter_splits(node))
 
@@ -280,9 +271,9 @@ def _examples(result, noisy):
     clf = result.get("clf")
     if clf is None:
         return []
-    label = TASK_LABELS["q1"]
-    noisy = noisy[noisy[label] != "optimal"]  # examples whose diagnosis is known
-    report = explain(clf, noisy[list(MD_TREE_FEATURES["q1"])])
+    label = LABEL_COLUMNS["q1"]
+    noisy = noisy[noisy[label] != TIE_LABEL]  # examples whose diagnosis is known
+    report = explain(clf, noisy[method_features("md_tree", "q1")])
     chosen, seen = [], set()
     for i, record in enumerate(report):  # one example per predicted class first
         if record.predicted not in seen:
@@ -319,9 +310,9 @@ def _draw(results, tables, out):
         figures[f"{task}_tree"] = _save(fig, out / "figures" / f"{task}_tree.png")
         label = result["label"]
         for name, table in tables.items():
-            shown = table[table[label] != "optimal"]
+            shown = table[table[label] != TIE_LABEL]
             fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
-            plot_regimes(clf, shown[list(MD_TREE_FEATURES[task])], shown[label], axes=axes)
+            plot_regimes(clf, shown[method_features("md_tree", task)], shown[label], axes=axes)
             fig.suptitle(f"{task} tree on the {name} collection")
             figures[f"{task}_regimes_{name}"] = _save(
                 fig, out / "figures" / f"{task}_regimes_{name}.png")
@@ -337,7 +328,7 @@ def _save(fig, path):
 
 
 def _label_counts(table):
-    return {label: table[label].value_counts().to_dict() for label in TASK_LABELS.values()}
+    return {label: table[label].value_counts().to_dict() for label in (LABEL_COLUMNS["q1"], LABEL_COLUMNS["q2_width"])}
 
 
 def _plain(value):

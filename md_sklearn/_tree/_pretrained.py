@@ -8,20 +8,28 @@ from importlib import resources
 
 import numpy as np
 
-from md_sklearn._compile import fitting_order
-from md_sklearn._constants import LABEL_CLASSES, PRETRAINED_TREES
-from md_sklearn._hierarchy import iter_splits
-from md_sklearn._presets import get_hierarchy
-from md_sklearn._tree import MDTreeClassifier, _restore_fitted
+from md_sklearn._protocol._labels import HIERARCHY_TASKS, LABEL_COLUMNS, TIE_LABEL, decided_classes
+from md_sklearn._tree._classifier import MDTreeClassifier, _restore_fitted
+from md_sklearn._tree._hierarchy import fitting_order, iter_splits
+from md_sklearn._tree._presets import get_hierarchy
 
 __all__ = [
     "PRETRAINED_NAMES",
+    "PRETRAINED_TREES",
     "hierarchy_features",
     "pretrained",
     "training_classes",
     "tree_from_summary",
     "tree_summary",
 ]
+
+#: Pretrained tree -> (label column, narrowest width kept when it was fitted). Source: the
+#: paper's protocol (``docs/table_b.rst``): rows labelled "optimal" are dropped per task;
+#: the data-vs-optimizer tree used widths >= 32.
+PRETRAINED_TREES = {
+    name: (LABEL_COLUMNS[HIERARCHY_TASKS[name]], min_width)
+    for name, min_width in (("q1", None), ("q1_cka", None), ("q2_width", None), ("q2_data", 32))
+}
 
 #: The names :func:`pretrained` accepts.
 PRETRAINED_NAMES = tuple(PRETRAINED_TREES)
@@ -142,7 +150,7 @@ def tree_summary(clf, *, label_column, min_width):
     return {
         "rows": {
             "label_column": label_column,
-            "dropped_label": "optimal",
+            "dropped_label": TIE_LABEL,
             "min_width": min_width,
             "n_samples": int(tree["value"][0].sum()),
         },
@@ -171,7 +179,7 @@ def tree_summary(clf, *, label_column, min_width):
 def training_classes(name):
     """Classes of a pretrained tree: its label column's labels without ``optimal``."""
     label_column, _ = PRETRAINED_TREES[name]
-    return [c for c in LABEL_CLASSES[label_column] if c != "optimal"]
+    return decided_classes(label_column)
 
 
 def _fit_order_features(name):

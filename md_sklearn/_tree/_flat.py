@@ -2,66 +2,13 @@
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
-from md_sklearn._hierarchy import Leaf, Split
+from md_sklearn._tree._hierarchy import Leaf, Split, fitting_order
 
-__all__ = ["FlatTree", "fitting_order", "flatten"]
-
-
-def _splits_breadth_first(root):
-    """Preorder split indices visited level by level, left to right."""
-    preorder_index = {id(node): i for i, node in enumerate(_splits_preorder(root))}
-    out, queue = [], deque([root])
-    while queue:
-        node = queue.popleft()
-        if isinstance(node, Split):
-            out.append(preorder_index[id(node)])
-            queue.extend((node.left, node.right))
-    return out
-
-
-def _splits_preorder(node):
-    if isinstance(node, Split):
-        yield node
-        yield from _splits_preorder(node.left)
-        yield from _splits_preorder(node.right)
-
-
-def fitting_order(root):
-    """Preorder split indices in the order their thresholds are fitted.
-
-    Nodes with an explicit ``order`` take that position; the others fill the
-    free positions breadth-first.
-
-    Raises
-    ------
-    ValueError
-        If two nodes claim the same position or a position is out of range.
-    """
-    splits = list(_splits_preorder(root))
-    n = len(splits)
-    slots = [None] * n
-    for i, node in enumerate(splits):
-        if node.order is None:
-            continue
-        if node.order >= n:
-            raise ValueError(
-                f"Split(feature={node.feature!r}, order={node.order}): expected order < {n} "
-                f"(the tree has {n} splits, positions 0..{n - 1}), got {node.order}."
-            )
-        if slots[node.order] is not None:
-            other = splits[slots[node.order]]
-            raise ValueError(
-                f"Split(feature={node.feature!r}, order={node.order}): position {node.order} is "
-                f"already taken by Split(feature={other.feature!r}); give every node a distinct order."
-            )
-        slots[node.order] = i
-    free = iter(i for i in _splits_breadth_first(root) if splits[i].order is None)
-    return [s if s is not None else next(free) for s in slots]
+__all__ = ["FlatTree", "flatten"]
 
 
 @dataclass(frozen=True)

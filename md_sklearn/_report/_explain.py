@@ -7,9 +7,9 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from md_sklearn._constants import DIAGNOSIS_WORDS
-from md_sklearn._report import DiagnosisRecord, DiagnosisReport, PathStep, leaf_purity
-from md_sklearn._tree import MDTreeClassifier
+from md_sklearn._report._records import DiagnosisRecord, DiagnosisReport, PathStep, leaf_purity
+from md_sklearn._report._words import DIAGNOSIS_WORDS
+from md_sklearn._tree._classifier import MDTreeClassifier
 
 __all__ = ["explain"]
 

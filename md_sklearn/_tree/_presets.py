@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from md_sklearn._constants import (
+from md_sklearn._protocol._thresholds import (
     CKA_SPLIT,
     CONNECTIVITY_SPLIT,
     HESSIAN_OOD_SPLIT,
     HESSIAN_SPLIT,
     TRAIN_ERROR_SPLIT,
 )
-from md_sklearn._hierarchy import Leaf, Split
+from md_sklearn._tree._hierarchy import Leaf, Split
 
 __all__ = ["PRESET_NAMES", "get_hierarchy"]
 

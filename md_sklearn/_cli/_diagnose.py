@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from md_sklearn._groups import CHECKPOINT_SUFFIXES  # the endings ModelGroup reads
+from md_sklearn._featurizer._groups import CHECKPOINT_SUFFIXES  # the endings ModelGroup reads
 
 #: Optional file beside a group's checkpoints: model_kwargs, data, meta.
 GROUP_FILE = "group.json"
@@ -180,7 +180,7 @@ def featurizer_for(args, metrics):
 
 
 def featurize_command(args) -> int:
-    from md_sklearn._featurizer import DEFAULT_METRICS
+    from md_sklearn._featurizer._transformer import DEFAULT_METRICS
 
     metrics = DEFAULT_METRICS if args.metrics is None else [
         m.strip() for m in args.metrics.split(",") if m.strip()]
@@ -191,7 +191,7 @@ def featurize_command(args) -> int:
     output = Path(args.output)
     if output.suffix not in (".csv", ".parquet"):
         raise ValueError(f"expected --output ending in .csv or .parquet, got {str(output)!r}.")
-    from md_sklearn._atomic import write_atomic
+    from md_sklearn._utils._atomic import write_atomic
 
     write_atomic(output, lambda tmp: (features.to_csv(tmp) if output.suffix == ".csv"
                                       else features.to_parquet(tmp)))
@@ -202,7 +202,7 @@ def featurize_command(args) -> int:
 def load_tree(spec: str):
     """A fitted MDTreeClassifier: a pretrained name or a joblib file."""
     from md_sklearn import MDTreeClassifier, pretrained
-    from md_sklearn._pretrained import PRETRAINED_NAMES
+    from md_sklearn._tree._pretrained import PRETRAINED_NAMES
 
     if spec in PRETRAINED_NAMES:
         return pretrained(spec)
@@ -221,7 +221,7 @@ def load_tree(spec: str):
 
 def diagnose_command(args) -> int:
     from md_sklearn import explain
-    from md_sklearn._group_features import METRIC_NAMES
+    from md_sklearn._featurizer._metrics import METRIC_NAMES
 
     tree = load_tree(args.tree)
     columns = [str(c) for c in tree.feature_names_in_]

@@ -8,8 +8,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from md_sklearn._hierarchy import Leaf, Split
-from md_sklearn._presets import get_hierarchy
+from md_sklearn._tree._hierarchy import Leaf, Split
+from md_sklearn._tree._presets import get_hierarchy
 
 __all__ = ["bounds_from_data"]
 

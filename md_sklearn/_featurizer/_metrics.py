@@ -1,0 +1,234 @@
+"""The metric registry: every metric the featurizer computes, described once.
+
+A *unit* is one set of extractor calls per group, cached as a whole; it yields one or
+more published columns. Everything else reads this table: the featurizer's valid metric
+names, which metrics need two members, which depend on the seed, the options that enter
+a unit's cache key, the seeds each unit draws, the computation run in the worker, and
+the extractor functions whose source code the cache fingerprints. Adding a metric is one
+:class:`MetricUnit` entry in :data:`UNITS` plus its extractor function
+(``docs/architecture.rst`` shows an example).
+
+How each column is aggregated over a group follows ``docs/featurizer.rst``: means of the
+errors and losses, the natural log of the mean Hessian trace (eigenvalue), the mean CKA
+over ordered pairs, the peak of one curve between the first two members (or the mean
+over all pairs).
+
+The compute functions import torch and the extractors when called, so importing this
+module (and md_sklearn) never imports torch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import combinations
+
+from md_sklearn._featurizer._context import context, per_member
+
+__all__ = ["CONNECTIVITY_STD", "METRIC_NAMES", "UNITS", "MetricUnit", "connectivity_pairs",
+           "unit_of"]
+
+#: Column of the spread of the peaks over pairs (``connectivity_pairs="all"`` only).
+CONNECTIVITY_STD = "mode_connectivity_peak_std"
+
+
+@dataclass(frozen=True)
+class MetricUnit:
+    """One unit of work of the featurizer.
+
+    Attributes
+    ----------
+    name : str
+        Key of the unit in cache file names and seeds.
+    columns : tuple of str
+        The published columns the unit yields, in order.
+    extractors : tuple of str
+        Names of the ``extractors`` functions it calls (their code is fingerprinted).
+    compute : callable
+        ``compute(task, models, device, notes) -> {column: value}``; runs in the worker.
+    options : callable
+        ``options(featurizer) -> dict`` of the settings that change the value (part of
+        the cache key and handed to ``compute`` as ``task.options[name]``).
+    seeds : callable or None
+        ``seeds(derive, n_members, options) -> tuple of int``, with ``derive(*purpose)``
+        giving a seed for the group; None for units that draw nothing.
+    pairwise : bool
+        Whether the unit compares members (needs at least two).
+    data : {"train", "eval"}
+        Which of the group's datasets it reads; ``"eval"`` units are computed only for
+        groups with ``eval_data``, and that data's hash enters the key.
+    """
+
+    name: str
+    columns: tuple
+    extractors: tuple
+    compute: Callable
+    options: Callable
+    seeds: Callable | None = None
+    pairwise: bool = False
+    data: str = "train"
+
+    @property
+    def random(self) -> bool:
+        """Whether the unit's value depends on the seed."""
+        return self.seeds is not None
+
+
+def connectivity_pairs(n_members: int, mode: str) -> tuple[tuple[int, int], ...]:
+    """Member pairs a curve is fitted between: the first two, or every unordered pair."""
+    if mode == "first":
+        return ((0, 1),)
+    return tuple(combinations(range(n_members), 2))
+
+
+# --- the computations (run in the worker) -------------------------------------------------
+def _mean(values) -> float:
+    return math.fsum(values) / len(values)
+
+
+def _errors(task, models, device, notes, *, prefix):
+    import extractors
+
+    data = task.group.data if prefix == "train" else task.group.eval_data
+    results = per_member(task, models, f"{prefix}_error",
+                         lambda i, m: extractors.error_and_loss(m, data, device=device))
+    return {f"{prefix}_error": _mean([r.value for r in results]),
+            f"{prefix}_loss": _mean([r.loss for r in results])}
+
+
+def _log_of_mean(task, metric, values, notes):
+    mean = _mean(values)
+    if mean > 0:
+        return math.log(mean)
+    notes.append(f"group {task.label!r}: the mean {metric} estimate over the members is {mean} "
+                 f"<= 0, so its log is undefined; {metric} is NaN (the models may be far from "
+                 "a minimum).")
+    return math.nan
+
+
+def _hessian(task, models, device, notes, *, metric):
+    import extractors
+
+    options, seeds = task.options[metric], task.seeds[metric]
+    function = (extractors.hessian_trace if metric == "hessian_t"
+                else extractors.hessian_top_eigenvalue)
+    count = "max_probes" if metric == "hessian_t" else "max_iter"
+
+    def call(index, model):
+        return function(model, task.group.data, n_samples=options["n_samples"],
+                        rtol=options["rtol"], random_state=seeds[index], device=device,
+                        **{count: options["max_probes"]})
+
+    results = per_member(task, models, metric, call)
+    return {metric: _log_of_mean(task, metric, [r.value for r in results], notes)}
+
+
+def _connectivity(task, models, device, notes):
+    import extractors
+
+    options, seeds = task.options["connectivity"], task.seeds["connectivity"]
+    pairs = connectivity_pairs(len(models), options["pairs"])
+    peaks = []
+    for (i, j), seed in zip(pairs, seeds, strict=True):
+        with context(f"group {task.label!r}, members {i} and {j}, mode_connectivity_peak"):
+            result = extractors.mode_connectivity(
+                models[i], models[j], task.group.data, epochs=options["epochs"],
+                batch_size=options["batch_size"], lr=options["lr"], random_state=seed,
+                device=device, progress=task.progress)
+        peaks.append(result.value)
+    values = {"mode_connectivity_peak": _mean(peaks)}
+    if options["pairs"] == "all":
+        mean = values["mode_connectivity_peak"]
+        values[CONNECTIVITY_STD] = math.sqrt(_mean([(p - mean) ** 2 for p in peaks]))
+    return values
+
+
+def _cka(task, models, device, notes):
+    import extractors
+
+    options = task.options["cka"]
+    with context(f"group {task.label!r}, members 0 to {len(models) - 1}, CKA"):
+        result = extractors.cka(models, task.group.data, n_batches=options["n_batches"],
+                                batch_size=options["batch_size"],
+                                mixup_alpha=options["mixup_alpha"],
+                                random_state=task.seeds["cka"][0], device=device)
+    return {"CKA": result.value}
+
+
+# --- options and seeds ---------------------------------------------------------------------
+def _no_options(featurizer):
+    return {}
+
+
+def _hessian_options(featurizer):
+    return {"n_samples": int(featurizer.hessian_n_samples),
+            "max_probes": int(featurizer.hessian_max_probes),
+            "rtol": float(featurizer.hessian_rtol)}
+
+
+def _connectivity_options(featurizer):
+    return {"epochs": int(featurizer.curve_epochs), "batch_size": int(featurizer.curve_batch_size),
+            "lr": float(featurizer.curve_lr), "pairs": featurizer.connectivity_pairs}
+
+
+def _cka_options(featurizer):
+    alpha = featurizer.cka_mixup_alpha
+    return {"n_batches": int(featurizer.cka_n_batches), "batch_size": int(featurizer.cka_batch_size),
+            "mixup_alpha": None if alpha is None else float(alpha)}
+
+
+def _hessian_seeds(derive, n_members, options):
+    # one batch and probe stream per member, the same for the trace and the eigenvalue
+    return tuple(derive("hessian", i) for i in range(n_members))
+
+
+def _connectivity_seeds(derive, n_members, options):
+    return tuple(derive("mode_connectivity", i, j)
+                 for i, j in connectivity_pairs(n_members, options["pairs"]))
+
+
+def _cka_seeds(derive, n_members, options):
+    return (derive("cka"),)
+
+
+def _unit_errors(prefix):
+    def compute(task, models, device, notes):
+        return _errors(task, models, device, notes, prefix=prefix)
+    return compute
+
+
+def _unit_hessian(metric):
+    def compute(task, models, device, notes):
+        return _hessian(task, models, device, notes, metric=metric)
+    return compute
+
+
+#: The registry, in the order the worker computes the units.
+UNITS = (
+    MetricUnit("train", ("train_error", "train_loss"), ("error_and_loss",),
+               _unit_errors("train"), _no_options),
+    MetricUnit("test", ("test_error", "test_loss"), ("error_and_loss",),
+               _unit_errors("test"), _no_options, data="eval"),
+    MetricUnit("hessian_t", ("hessian_t",), ("hessian_trace",),
+               _unit_hessian("hessian_t"), _hessian_options, _hessian_seeds),
+    MetricUnit("hessian_e", ("hessian_e",), ("hessian_top_eigenvalue",),
+               _unit_hessian("hessian_e"), _hessian_options, _hessian_seeds),
+    MetricUnit("connectivity", ("mode_connectivity_peak",), ("mode_connectivity",),
+               _connectivity, _connectivity_options, _connectivity_seeds, pairwise=True),
+    MetricUnit("cka", ("CKA",), ("cka",), _cka, _cka_options, _cka_seeds, pairwise=True),
+)
+
+#: Unit name -> unit.
+UNITS_BY_NAME = {unit.name: unit for unit in UNITS}
+
+#: Published column -> the unit that computes it.
+_UNIT_OF_COLUMN = {column: unit for unit in UNITS for column in unit.columns}
+
+#: The metric names :class:`LandscapeFeaturizer` accepts (the published columns).
+METRIC_NAMES = tuple(_UNIT_OF_COLUMN)
+
+
+def unit_of(column: str) -> MetricUnit | None:
+    """The unit computing a published column (None for other columns)."""
+    return _UNIT_OF_COLUMN.get(column)
