@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 import sklearn
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline
@@ -27,7 +29,7 @@ from md_sklearn import (
 from md_sklearn._featurizer import _transformer as _featurizer
 from md_sklearn._featurizer import _worker as _group_features
 from md_sklearn._featurizer._keys import ContentKeys, derive_seed
-from md_sklearn._featurizer._metrics import METRIC_NAMES
+from md_sklearn._featurizer._metrics import METRIC_NAMES, curve_epochs_for
 from md_sklearn.models import small_cnn
 from tests._landscape_groups import (
     FAST,
@@ -436,3 +438,53 @@ def test_no_warning_on_a_clean_run(two_groups):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         featurizer().fit_transform(two_groups)
+
+
+# --- a curve budget in steps, per group ---------------------------------------------------------
+@pytest.mark.parametrize(("n_samples", "batch_size", "steps", "epochs"),
+                         [(300, 64, 10, 2), (300, 64, 5, 1), (300, 64, 11, 3), (64, 64, 3, 3),
+                          (50_000, 128, 19_550, 50)])
+def test_curve_epochs_for_gives_at_least_the_steps(n_samples, batch_size, steps, epochs):
+    assert curve_epochs_for(n_samples, batch_size, steps) == epochs
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 10_000), batch=st.integers(1, 512), steps=st.integers(1, 50_000))
+def test_curve_epochs_for_is_the_fewest_whole_epochs(n, batch, steps):
+    per_epoch = -(-n // batch)
+    epochs = curve_epochs_for(n, batch, steps)
+    assert epochs * per_epoch >= steps
+    assert epochs == 1 or (epochs - 1) * per_epoch < steps
+
+
+def test_curve_steps_sets_each_groups_epochs_from_its_data():
+    train, _ = digits()
+    small = TensorDataset(*(t[:100] for t in train.tensors))
+    groups = [cnn_group("full", 0), ModelGroup(cnn_group("part", 0).members, small, name="part")]
+    featurizer = LandscapeFeaturizer(["mode_connectivity_peak"], **{**FAST, "curve_steps": 10})
+    # 300 samples in batches of 64: 5 steps an epoch -> 2 epochs; 100 samples: 2 -> 5 epochs
+    assert [featurizer._unit_options("connectivity", g)["epochs"] for g in groups] == [2, 5]
+    with_steps = featurizer.fit_transform(groups)
+    for group, epochs in zip(groups, (2, 5), strict=True):
+        by_epochs = LandscapeFeaturizer(["mode_connectivity_peak"],
+                                        **{**FAST, "curve_epochs": epochs}).fit_transform([group])
+        assert with_steps.loc[group.name, "mode_connectivity_peak"] == \
+            by_epochs.loc[group.name, "mode_connectivity_peak"]
+
+
+def test_curve_steps_enter_the_cache_key_as_resolved_epochs(tmp_path):
+    group = cnn_group("g", 0)
+    base = {**FAST, "cache_dir": tmp_path}
+    LandscapeFeaturizer(["mode_connectivity_peak"], **{**base, "curve_epochs": 2}).fit_transform([group])
+    calls = sorted(p.name for p in tmp_path.glob("connectivity-*.json"))
+    # 10 steps on 300 samples in batches of 64 is 2 epochs: the same value, reused
+    LandscapeFeaturizer(["mode_connectivity_peak"], **{**base, "curve_steps": 10}).fit_transform([group])
+    assert sorted(p.name for p in tmp_path.glob("connectivity-*.json")) == calls
+    # 11 steps is 3 epochs: another value, another entry
+    LandscapeFeaturizer(["mode_connectivity_peak"], **{**base, "curve_steps": 11}).fit_transform([group])
+    assert len(list(tmp_path.glob("connectivity-*.json"))) == len(calls) + 1
+
+
+def test_curve_steps_must_be_positive():
+    with pytest.raises(ValueError, match="curve_steps"):
+        LandscapeFeaturizer(curve_steps=0).fit([cnn_group("g", 0)])

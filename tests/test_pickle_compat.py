@@ -60,7 +60,12 @@ def test_an_old_pipeline_loads_with_its_featurizer_settings(saved):
     pipeline = saved["pipeline"]
     featurizer = pipeline.named_steps["features"]
     assert isinstance(featurizer, LandscapeFeaturizer)
-    assert featurizer.get_params() == saved["featurizer_params"]
-    assert featurizer.get_params() == LandscapeFeaturizer().get_params()  # defaults unchanged
+    params = featurizer.get_params()
+    # every saved setting is kept; parameters added since take the value that reproduces
+    # the old behaviour (their default)
+    assert {k: params[k] for k in saved["featurizer_params"]} == saved["featurizer_params"]
+    added = set(params) - set(saved["featurizer_params"])
+    assert added == set(LandscapeFeaturizer._ADDED_PARAMETERS)
+    assert params == LandscapeFeaturizer().get_params()  # defaults unchanged
     np.testing.assert_array_equal(pipeline.named_steps["tree"].predict(saved["X"]),
                                   saved["expected"]["pipeline_tree"])

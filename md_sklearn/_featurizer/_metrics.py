@@ -27,7 +27,7 @@ from itertools import combinations
 from md_sklearn._featurizer._context import context, per_member
 
 __all__ = ["CONNECTIVITY_STD", "METRIC_NAMES", "UNITS", "MetricUnit", "connectivity_pairs",
-           "unit_of"]
+           "curve_epochs_for", "unit_of"]
 
 #: Column of the spread of the peaks over pairs (``connectivity_pairs="all"`` only).
 CONNECTIVITY_STD = "mode_connectivity_peak_std"
@@ -48,8 +48,9 @@ class MetricUnit:
     compute : callable
         ``compute(task, models, device, notes) -> {column: value}``; runs in the worker.
     options : callable
-        ``options(featurizer) -> dict`` of the settings that change the value (part of
-        the cache key and handed to ``compute`` as ``task.options[name]``).
+        ``options(featurizer, group) -> dict`` of the settings that change the value
+        for that group (part of the cache key and handed to ``compute`` as
+        ``task.options[name]``).
     seeds : callable or None
         ``seeds(derive, n_members, options) -> tuple of int``, with ``derive(*purpose)``
         giving a seed for the group; None for units that draw nothing.
@@ -157,22 +158,45 @@ def _cka(task, models, device, notes):
 
 
 # --- options and seeds ---------------------------------------------------------------------
-def _no_options(featurizer):
+def _no_options(featurizer, group):
     return {}
 
 
-def _hessian_options(featurizer):
+def _hessian_options(featurizer, group):
     return {"n_samples": int(featurizer.hessian_n_samples),
             "max_probes": int(featurizer.hessian_max_probes),
             "rtol": float(featurizer.hessian_rtol)}
 
 
-def _connectivity_options(featurizer):
-    return {"epochs": int(featurizer.curve_epochs), "batch_size": int(featurizer.curve_batch_size),
+def curve_epochs_for(n_samples: int, batch_size: int, curve_steps: int) -> int:
+    """Epochs of curve training that give at least ``curve_steps`` optimizer steps.
+
+    An epoch over ``n_samples`` samples in batches of ``batch_size`` takes
+    ``ceil(n_samples / batch_size)`` steps; the budget is rounded up to whole epochs
+    (the curve's learning-rate schedule is defined per epoch).
+
+    Examples
+    --------
+    >>> from md_sklearn._featurizer._metrics import curve_epochs_for
+    >>> curve_epochs_for(50_000, 128, 19_550)   # the paper's 50 epochs on CIFAR-10
+    50
+    >>> curve_epochs_for(1_000, 128, 19_550)    # a small training set: more epochs
+    2444
+    """
+    steps_per_epoch = -(-int(n_samples) // int(batch_size))
+    return max(1, -(-int(curve_steps) // steps_per_epoch))
+
+
+def _connectivity_options(featurizer, group):
+    epochs = int(featurizer.curve_epochs)
+    if featurizer.curve_steps is not None:
+        epochs = curve_epochs_for(len(group.data), featurizer.curve_batch_size,
+                                  featurizer.curve_steps)
+    return {"epochs": epochs, "batch_size": int(featurizer.curve_batch_size),
             "lr": float(featurizer.curve_lr), "pairs": featurizer.connectivity_pairs}
 
 
-def _cka_options(featurizer):
+def _cka_options(featurizer, group):
     alpha = featurizer.cka_mixup_alpha
     return {"n_batches": int(featurizer.cka_n_batches), "batch_size": int(featurizer.cka_batch_size),
             "mixup_alpha": None if alpha is None else float(alpha)}

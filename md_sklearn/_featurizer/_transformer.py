@@ -121,7 +121,14 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
     curve_epochs : int, default=50
         Epochs of curve training (paper: 50 on the 50,000 CIFAR-10 images; the
         research code kept the number of steps about constant, so use more epochs on
-        less data).
+        less data, or ``curve_steps``). Ignored when ``curve_steps`` is set.
+    curve_steps : int or None, default=None
+        A curve-training budget in optimizer steps that does not shrink with a group's
+        data: each group trains its curve for the fewest whole epochs giving at least
+        this many steps over its training data (``ceil(n / curve_batch_size)`` steps
+        an epoch). The paper's budget is 50 epochs x 391 steps = 19,550 steps. The
+        resolved epochs, not this number, enter the cache key. ``None``: use
+        ``curve_epochs`` for every group.
     curve_batch_size : int, default=128
         Mini-batch size of curve training (paper: 128).
     curve_lr : float, default=0.01
@@ -193,6 +200,7 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
         "hessian_max_probes": [Interval(numbers.Integral, 1, None, closed="left")],
         "hessian_rtol": [Interval(numbers.Real, 0, None, closed="left")],
         "curve_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
+        "curve_steps": [None, Interval(numbers.Integral, 1, None, closed="left")],
         "curve_batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "curve_lr": [Interval(numbers.Real, 0, None, closed="neither")],
         "cka_n_batches": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -215,6 +223,7 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
         hessian_max_probes=_C.TRACE_MAX_PROBES,
         hessian_rtol=_C.TRACE_RTOL,
         curve_epochs=_C.CURVE_EPOCHS,
+        curve_steps=None,
         curve_batch_size=_C.CURVE_BATCH_SIZE,
         curve_lr=_C.CURVE_LR,
         cka_n_batches=_C.CKA_N_BATCHES,
@@ -233,11 +242,21 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
         self.hessian_max_probes = hessian_max_probes
         self.hessian_rtol = hessian_rtol
         self.curve_epochs = curve_epochs
+        self.curve_steps = curve_steps
         self.curve_batch_size = curve_batch_size
         self.curve_lr = curve_lr
         self.cka_n_batches = cka_n_batches
         self.cka_batch_size = cka_batch_size
         self.cka_mixup_alpha = cka_mixup_alpha
+
+    #: Parameters added after the first release -> their default, so featurizers pickled
+    #: before they existed load with today's behaviour (the value they had then).
+    _ADDED_PARAMETERS = {"curve_steps": None}
+
+    def __setstate__(self, state):
+        for name, default in self._ADDED_PARAMETERS.items():
+            state.setdefault(name, default)
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -414,7 +433,7 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
                 extra = keys.dataset(group.eval_data) if described.data == "eval" else None
                 random_token = token if described.random else None
                 unit_keys[index][unit] = key = unit_key(
-                    group_key, unit, self._unit_options(unit), random_token, extra)
+                    group_key, unit, self._unit_options(unit, group), random_token, extra)
                 cached = cache.get(unit, key) if cache is not None else None
                 if cached is None:
                     missing.append(unit)
@@ -454,12 +473,12 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
         base = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         return str(base), "unseeded"
 
-    def _unit_options(self, unit):
-        return UNITS_BY_NAME[unit].options(self)
+    def _unit_options(self, unit, group):
+        return UNITS_BY_NAME[unit].options(self, group)
 
     def _task(self, index, label, group, units, base, group_key):
         n_members = len(group.members)
-        options = {unit: self._unit_options(unit) for unit in units}
+        options = {unit: self._unit_options(unit, group) for unit in units}
 
         def derive(*purpose):
             return derive_seed(base, group_key, *purpose)
