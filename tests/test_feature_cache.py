@@ -223,7 +223,7 @@ def test_metric_code_is_every_module_the_metrics_import():
             defining = getattr(extractors, name).__module__.split(".")[1:]
             assert any(f.startswith("/".join(defining)) for f in found), (name, found)
     # ... and what they import, down to the shared plumbing and the paper's settings
-    assert {"_common.py", "defaults.py", "_results.py"} <= found
+    assert {"defaults.py", "_results.py"} <= found
     assert not any(f.startswith("_manifold") or f.startswith("expansion") for f in found)
 
 
@@ -232,7 +232,7 @@ def test_metric_modules_follow_the_registry(monkeypatch):
 
     modules = metric_modules()
     assert modules == sorted(set(modules))
-    assert {getattr(extractors, name).__module__.split(".", 1)[1]
+    assert {getattr(extractors, name).__module__
             for unit in UNITS for name in unit.extractors} == set(modules)
 
 
@@ -244,7 +244,7 @@ def test_metric_sources_follow_relative_imports_into_subpackages(tmp_path, monke
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_text(text)
     monkeypatch.setattr(_feature_cache, "extractors_folder", lambda: tmp_path)
-    found = {path.relative_to(tmp_path).as_posix() for path in metric_sources(["_a"])}
+    found = {path.relative_to(tmp_path).as_posix() for path in metric_sources(["extractors._a"])}
     assert found == {"_a.py", "_b.py", "_c.py", "_e.py", "sub/__init__.py", "sub/_d.py"}
 
 
@@ -384,3 +384,14 @@ def test_a_killed_run_resumes_where_it_stopped(tmp_path, counted):
     uninterrupted = LandscapeFeaturizer(metrics, **{**FAST, **options}).fit_transform(groups)
     assert len(counted) == 6
     pd.testing.assert_frame_equal(resumed, uninterrupted, check_exact=True)
+
+
+def test_metric_sources_follow_submodules_named_in_from_imports(tmp_path, monkeypatch):
+    files = {"_a.py": "from .pkg import _b\n", "pkg/__init__.py": "", "pkg/_b.py": "",
+             "pkg/_c.py": ""}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.setattr(_feature_cache, "extractors_folder", lambda: tmp_path)
+    found = {path.relative_to(tmp_path).as_posix() for path in metric_sources(["extractors._a"])}
+    assert found == {"_a.py", "pkg/__init__.py", "pkg/_b.py"}

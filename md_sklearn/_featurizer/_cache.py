@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from md_sklearn._featurizer._keys import Hasher
-from md_sklearn._featurizer._metrics import UNITS
 from md_sklearn._utils._atomic import write_text_atomic
 
 __all__ = ["CACHE_FORMAT", "FeatureCache", "code_fingerprint", "metric_sources", "unit_key"]
@@ -47,12 +46,13 @@ def extractors_folder() -> Path:
 
 
 def metric_modules() -> list[str]:
-    """Modules (relative to ``extractors``) defining the functions the registry names."""
+    """Modules defining the ``extractors`` functions the registry names (dotted names)."""
     import extractors
 
-    names = sorted({name for unit in UNITS for name in unit.extractors})
-    modules = {getattr(extractors, name).__module__ for name in names}
-    return sorted(module.split(".", 1)[1] for module in modules)
+    from md_sklearn._featurizer import _metrics
+
+    names = sorted({name for unit in _metrics.UNITS for name in unit.extractors})
+    return sorted({getattr(extractors, name).__module__ for name in names})
 
 
 def metric_sources(entry_modules=None) -> list[Path]:
@@ -60,7 +60,11 @@ def metric_sources(entry_modules=None) -> list[Path]:
     the registry names and, transitively, every module of the package they import (read
     with :mod:`ast`)."""
     folder = extractors_folder()
-    pending = list(metric_modules() if entry_modules is None else entry_modules)
+    entries = metric_modules() if entry_modules is None else entry_modules
+    # a function registered from outside the package is fingerprinted by its own file
+    outside = [Path(importlib.util.find_spec(m).origin) for m in entries
+               if not m.startswith("extractors.")]
+    pending = [m.split(".", 1)[1] for m in entries if m.startswith("extractors.")]
     seen = set()
     while pending:
         name = pending.pop()
@@ -72,10 +76,12 @@ def metric_sources(entry_modules=None) -> list[Path]:
         for node in ast.walk(ast.parse(path.read_bytes())):
             if isinstance(node, ast.ImportFrom) and 0 < node.level <= len(package) + 1:
                 base = package[:len(package) + 1 - node.level]
-                targets = [node.module] if node.module else [alias.name for alias in node.names]
+                names = [alias.name for alias in node.names]
+                targets = ([node.module] + [f"{node.module}.{n}" for n in names]
+                           if node.module else names)
                 pending += [dotted for dotted in (".".join([*base, t]) for t in targets)
                             if _module_path(folder, dotted).is_file()]  # not names of objects
-    return [_module_path(folder, name) for name in sorted(seen)]
+    return [_module_path(folder, name) for name in sorted(seen)] + outside
 
 
 def _module_path(folder: Path, dotted: str) -> Path:
@@ -93,7 +99,9 @@ def code_fingerprint() -> str:
     hasher = Hasher("md_sklearn", __version__, "torch", getattr(torch, "__version__", None))
     folder = extractors_folder()
     for path in metric_sources():
-        hasher.tag("extractors", path.relative_to(folder).as_posix())
+        inside = path.is_relative_to(folder)
+        hasher.tag("extractors" if inside else "registered",
+                   path.relative_to(folder).as_posix() if inside else path.as_posix())
         hasher.raw(path.read_bytes())
     here = Path(__file__).resolve().parent
     for name in _FEATURIZER_MODULES:

@@ -27,7 +27,7 @@ from itertools import combinations
 from md_sklearn._featurizer._context import context, per_member
 
 __all__ = ["CONNECTIVITY_STD", "METRIC_NAMES", "UNITS", "MetricUnit", "connectivity_pairs",
-           "curve_epochs_for", "unit_of"]
+           "curve_epochs_for", "eval_columns", "metric_names", "unit_named", "unit_of"]
 
 #: Column of the spread of the peaks over pairs (``connectivity_pairs="all"`` only).
 CONNECTIVITY_STD = "mode_connectivity_peak_std"
@@ -243,16 +243,32 @@ UNITS = (
     MetricUnit("cka", ("CKA",), ("cka",), _cka, _cka_options, _cka_seeds, pairwise=True),
 )
 
-#: Unit name -> unit.
-UNITS_BY_NAME = {unit.name: unit for unit in UNITS}
-
-#: Published column -> the unit that computes it.
-_UNIT_OF_COLUMN = {column: unit for unit in UNITS for column in unit.columns}
-
-#: The metric names :class:`LandscapeFeaturizer` accepts (the published columns).
-METRIC_NAMES = tuple(_UNIT_OF_COLUMN)
+# The lookups below read UNITS at call time, so the registry is the only table to edit.
+def unit_named(name: str) -> MetricUnit:
+    """The unit called ``name``."""
+    for unit in UNITS:
+        if unit.name == name:
+            return unit
+    raise KeyError(f"expected a metric unit among {[u.name for u in UNITS]}, got {name!r}.")
 
 
 def unit_of(column: str) -> MetricUnit | None:
     """The unit computing a published column (None for other columns)."""
-    return _UNIT_OF_COLUMN.get(column)
+    for unit in UNITS:
+        if column in unit.columns:
+            return unit
+    return None
+
+
+def metric_names() -> tuple:
+    """The metric names :class:`LandscapeFeaturizer` accepts (the published columns)."""
+    return tuple(column for unit in UNITS for column in unit.columns)
+
+
+def eval_columns() -> tuple:
+    """Columns of the units that read a group's ``eval_data``."""
+    return tuple(column for unit in UNITS if unit.data == "eval" for column in unit.columns)
+
+
+#: The metric names of the registry as shipped (``metric_names()`` follows later entries).
+METRIC_NAMES = metric_names()

@@ -25,9 +25,9 @@ from md_sklearn._featurizer._groups import ModelGroup
 from md_sklearn._featurizer._keys import ContentKeys, derive_seed
 from md_sklearn._featurizer._metrics import (
     CONNECTIVITY_STD,
-    METRIC_NAMES,
-    UNITS,
-    UNITS_BY_NAME,
+    eval_columns,
+    metric_names,
+    unit_named,
     unit_of,
 )
 from md_sklearn._featurizer._worker import GroupTask
@@ -37,8 +37,6 @@ __all__ = ["LandscapeFeaturizer"]
 #: The metrics of the paper's Q1 tree and its CKA variant (the default selection).
 DEFAULT_METRICS = ("train_error", "mode_connectivity_peak", "hessian_t", "CKA")
 
-#: Columns of the units that read a group's ``eval_data``.
-_TEST_COLUMNS = tuple(column for unit in UNITS if unit.data == "eval" for column in unit.columns)
 _DEVICE_PATTERN = re.compile(r"auto|cpu|mps|(cuda|xpu)(:\d+)?")
 
 
@@ -301,11 +299,11 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
         if self.connectivity_pairs == "all" and "mode_connectivity_peak" in columns:
             columns.insert(columns.index("mode_connectivity_peak") + 1, CONNECTIVITY_STD)
         if any(group.eval_data is not None for group in groups):
-            columns += [name for name in _TEST_COLUMNS if name not in columns]
+            columns += [name for name in eval_columns() if name not in columns]
         meta = []
         for group in groups:
             meta += [key for key in group.meta if key not in meta]
-        clash = [key for key in meta if key in METRIC_NAMES or key == CONNECTIVITY_STD]
+        clash = [key for key in meta if key in metric_names() or key == CONNECTIVITY_STD]
         if clash:
             raise ValueError(
                 f"expected meta keys that differ from the metric columns, got {clash}; rename "
@@ -398,12 +396,12 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
         metrics = list(self.metrics)
         if not metrics:
             raise ValueError(
-                f"expected at least one metric, got none; pick from {list(METRIC_NAMES)}."
+                f"expected at least one metric, got none; pick from {list(metric_names())}."
             )
         for name in metrics:
             if unit_of(name) is None:
                 raise ValueError(
-                    f"expected metric names among {list(METRIC_NAMES)}, got {name!r}; use the "
+                    f"expected metric names among {list(metric_names())}, got {name!r}; use the "
                     "published column names (note the spelling 'CKA')."
                 )
         repeated = sorted({name for name in metrics if metrics.count(name) > 1})
@@ -421,7 +419,7 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
             try:
                 self._precheck(group, label)
                 wanted = [u for u in units
-                          if UNITS_BY_NAME[u].data != "eval" or group.eval_data is not None]
+                          if unit_named(u).data != "eval" or group.eval_data is not None]
                 group_key = keys.group(group, label) if wanted else None
             except Exception as error:
                 self._fail(error, label)
@@ -429,7 +427,7 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
                 continue
             missing = []
             for unit in wanted:
-                described = UNITS_BY_NAME[unit]
+                described = unit_named(unit)
                 extra = keys.dataset(group.eval_data) if described.data == "eval" else None
                 random_token = token if described.random else None
                 unit_keys[index][unit] = key = unit_key(
@@ -452,7 +450,7 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
                     f"group {label!r}: expected at least 2 members for {needing}, got 1; add "
                     "a model trained from another seed, or drop those metrics."
                 )
-        explicit = [m for m in self.metrics if m in _TEST_COLUMNS]
+        explicit = [m for m in self.metrics if m in eval_columns()]
         if explicit and group.eval_data is None:
             raise ValueError(
                 f"group {label!r}: expected eval_data for {explicit}, got none; pass "
@@ -474,7 +472,7 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
         return str(base), "unseeded"
 
     def _unit_options(self, unit, group):
-        return UNITS_BY_NAME[unit].options(self, group)
+        return unit_named(unit).options(self, group)
 
     def _task(self, index, label, group, units, base, group_key):
         n_members = len(group.members)
@@ -483,8 +481,8 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
         def derive(*purpose):
             return derive_seed(base, group_key, *purpose)
 
-        seeds = {unit: UNITS_BY_NAME[unit].seeds(derive, n_members, options[unit])
-                 for unit in units if UNITS_BY_NAME[unit].random}
+        seeds = {unit: unit_named(unit).seeds(derive, n_members, options[unit])
+                 for unit in units if unit_named(unit).random}
         return GroupTask(index=index, label=label, group=group, units=tuple(units),
                          options=options, seeds=seeds, device=self.device,
                          catch_errors=self.on_error == "nan")

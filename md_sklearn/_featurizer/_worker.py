@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from md_sklearn._featurizer._context import context
-from md_sklearn._featurizer._metrics import UNITS_BY_NAME
+from md_sklearn._featurizer._metrics import unit_named
 
 __all__ = ["GroupOutcome", "GroupTask", "compute_group"]
 
@@ -85,5 +85,5 @@ def _compute(task: GroupTask):
                 models, [group.describe_member(i) for i in range(len(models))])
     notes, values = [], {}
     for unit in task.units:
-        values[unit] = UNITS_BY_NAME[unit].compute(task, models, device, notes)
+        values[unit] = unit_named(unit).compute(task, models, device, notes)
     return values, notes
