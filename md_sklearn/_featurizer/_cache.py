@@ -48,7 +48,6 @@ def extractors_folder() -> Path:
 def metric_modules() -> list[str]:
     """Modules defining the ``extractors`` functions the registry names (dotted names)."""
     import extractors
-
     from md_sklearn._featurizer import _metrics
 
     names = sorted({name for unit in _metrics.UNITS for name in unit.extractors})
