@@ -139,3 +139,12 @@ def test_comments_cite_this_repository_only():
                  for path in (REPO / package).rglob("*.py")
                  if "shared/docs" in path.read_text(encoding="utf-8")]
     assert offending == []
+
+
+def test_cited_docs_pages_exist():
+    import re
+
+    cited = {match for package in PACKAGES for path in (REPO / package).rglob("*.py")
+             for match in re.findall(r"docs/([\w.-]+\.rst)", path.read_text(encoding="utf-8"))}
+    assert cited, "expected the sources to cite the docs"
+    assert sorted(name for name in cited if not (REPO / "docs" / name).is_file()) == []

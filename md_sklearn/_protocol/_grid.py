@@ -1,6 +1,6 @@
 """The training grid of the paper's collections: ResNet-18 of width k on CIFAR-10.
 
-Source: the published data's column guide ("Grid", ``docs/data.rst``) and
+Source: the published tables (``docs/data.rst``, "What is in them") and
 ``generate_data.py`` of the reference repository.
 """
 

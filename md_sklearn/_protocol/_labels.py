@@ -1,7 +1,7 @@
 """The diagnosis questions, their label columns and label strings, and the tie label.
 
-Source: the published data's column guide ("Columns and units", "Label rules",
-``docs/data.rst``).
+Source: the published tables and their label rules (``docs/data.rst``, "What is in
+them" and "The labels").
 """
 
 __all__ = ["HIERARCHY_TASKS", "LABEL_CLASSES", "LABEL_COLUMNS", "RFI_COLUMNS", "TIE_LABEL",

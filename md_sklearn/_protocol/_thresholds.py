@@ -1,7 +1,8 @@
 """MD tree thresholds of the paper: (feature column, initial value, search bounds).
 
 Source: the paper, Appendix D, Table 4 ("Initial values and search ranges of loss
-landscape metric threshold used in MD tree"); ``docs/hierarchies.rst``. train_error is
+landscape metric threshold used in MD tree"); ``docs/hierarchies.rst`` ("The paper's
+trees") draws them. train_error is
 in percent, so the root asks "is the train error <= ~1 %".
 """
 

@@ -1,6 +1,6 @@
 """Diagnoses in words: label column -> label -> (failure source, suggested action).
 
-Source: the published data's label rules (``docs/data.rst``): ``bs_failure`` is a verdict
+Source: the published label rules (``docs/data.rst``, "The labels"): ``bs_failure`` is a verdict
 on the optimizer temperature, which grows as the batch size shrinks.
 """
 

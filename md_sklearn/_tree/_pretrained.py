@@ -24,8 +24,8 @@ __all__ = [
 ]
 
 #: Pretrained tree -> (label column, narrowest width kept when it was fitted). Source: the
-#: paper's protocol (``docs/table_b.rst``): rows labelled "optimal" are dropped per task;
-#: the data-vs-optimizer tree used widths >= 32.
+#: paper's protocol (``docs/table_b.rst``, "Pretrained trees"): rows labelled "optimal"
+#: are dropped per task; the data-vs-optimizer tree used widths >= 32.
 PRETRAINED_TREES = {
     name: (LABEL_COLUMNS[HIERARCHY_TASKS[name]], min_width)
     for name, min_width in (("q1", None), ("q1_cka", None), ("q2_width", None), ("q2_data", 32))
