@@ -187,3 +187,19 @@ def test_featurize_writes_a_csv(tiny_demo, tmp_path):
     assert list(table.index) == [f.name for f in folders]
     assert {"train_error", "hessian_t"} <= set(table.columns)
     assert table["train_error"].between(0, 100).all()
+
+
+def test_benchmark_without_the_suite_names_the_fix(monkeypatch, capsys):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_benchmarks(name, *args, **kwargs):
+        if name.startswith("benchmarks"):
+            raise ModuleNotFoundError("No module named 'benchmarks'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_benchmarks)
+    assert main(["benchmark", "paper"]) == 1
+    err = capsys.readouterr().err
+    assert "run it from a clone" in err and "python -m benchmarks" in err

@@ -135,11 +135,22 @@ def main(argv=None) -> int:
         return 1
 
 
+def _run_benchmark(rest) -> int:
+    """``md-sklearn benchmark NAME ...``: the suite of the source tree, if it is importable."""
+    try:
+        from benchmarks.__main__ import main as run_benchmark
+    except ImportError as error:
+        raise ImportError(
+            "expected the benchmark suite (the top-level 'benchmarks' package of the "
+            f"md-sklearn source tree) to be importable, got: {error}; run it from a clone "
+            "of the repository: python -m benchmarks NAME."
+        ) from error
+    return run_benchmark(rest)
+
+
 def _run(args) -> int:
     if args.command == "benchmark":
-        from benchmarks.__main__ import main as run_benchmark
-
-        return run_benchmark(args.rest)
+        return _run_benchmark(args.rest)
     if args.command == "demo":
         from md_sklearn._cli._demo import run_demo
 
