@@ -16,6 +16,7 @@ BENCHMARKS = {
     "extractors": "benchmarks.extractors",
     "featurizer": "benchmarks.featurizer",
     "expansion": "benchmarks.expansion",
+    "study": "benchmarks.study",
 }
 
 __all__ = ["BENCHMARKS", "STARTED_AT"]
