@@ -117,7 +117,7 @@ def accuracy(model, data) -> float:
 def gradient_norm(model, data) -> float:
     """Norm of the gradient of the mean training cross-entropy (eval mode, all data), on a
     private copy."""
-    from extractors._common import gather
+    from extractors.utils import gather
 
     worker = copy.deepcopy(model).eval()
     x, y = gather(data, torch.arange(len(data)))

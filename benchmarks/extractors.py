@@ -35,9 +35,14 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 import extractors
-from extractors._cka import mixed_batches
-from extractors._connectivity import _Layout, _train_curve, _Worker
-from extractors._hessian import rademacher_probe, sample_indices
+from extractors.utils import (
+    ParameterLayout,
+    PointEvaluator,
+    mixed_batches,
+    rademacher_probe,
+    sample_indices,
+    train_curve,
+)
 
 
 def small_cnn(seed: int) -> nn.Module:
@@ -133,12 +138,12 @@ def bench_curve(data, repeats, batch_size=128):
     device = torch.device("cpu")
 
     def curve_epoch():
-        layout = _Layout(model_a)
-        worker = _Worker(model_a, device)
+        layout = ParameterLayout(model_a)
+        worker = PointEvaluator(model_a, device)
         end_a, end_b = layout.flatten(model_a, device), layout.flatten(model_b, device)
         middle = (0.5 * (end_a + end_b)).requires_grad_(True)
-        _train_curve(worker, layout, end_a, middle, end_b, data, 1, batch_size, 0.01, 0.9, 5e-4,
-                     torch.Generator().manual_seed(0), False)
+        train_curve(worker, layout, end_a, middle, end_b, data, 1, batch_size, 0.01, 0.9, 5e-4,
+                    torch.Generator().manual_seed(0), False)
 
     def sgd_epoch():
         model = copy.deepcopy(model_a).train()

@@ -15,38 +15,47 @@ the function it computes (``widen``, ``deepen``, ``expansion_candidates``).
 
 Defaults follow how the paper measured each metric (``docs/extractors.rst``).  The
 package needs only torch and numpy; it never imports scikit-learn or md_sklearn.
+
+Attributes are loaded on first use (PEP 562), so ``import extractors.defaults`` (the
+paper's settings, plain Python) does not import torch.
 """
 
-from . import expansion
-from ._cka import cka
-from ._connectivity import linear_barrier, mode_connectivity
-from ._error import error_and_loss
-from ._hessian import hessian_top_eigenvalue, hessian_trace
-from ._manifold import manifold_size
-from ._manifold_result import ManifoldSizeResult
-from ._results import (
-    CKAResult,
-    ErrorLossResult,
-    HessianEigenvalueResult,
-    HessianTraceResult,
-    LinearBarrierResult,
-    ModeConnectivityResult,
-)
+from __future__ import annotations
 
-__all__ = [
-    "CKAResult",
-    "ErrorLossResult",
-    "HessianEigenvalueResult",
-    "HessianTraceResult",
-    "LinearBarrierResult",
-    "ManifoldSizeResult",
-    "ModeConnectivityResult",
-    "cka",
-    "error_and_loss",
-    "expansion",
-    "hessian_top_eigenvalue",
-    "hessian_trace",
-    "linear_barrier",
-    "manifold_size",
-    "mode_connectivity",
-]
+import importlib
+
+#: Public name -> private module that defines it.
+_LAZY = {
+    "cka": "._cka",
+    "error_and_loss": "._error",
+    "hessian_top_eigenvalue": "._hessian",
+    "hessian_trace": "._hessian",
+    "linear_barrier": "._connectivity",
+    "mode_connectivity": "._connectivity",
+    "manifold_size": "._manifold",
+    "ManifoldSizeResult": "._manifold",
+    "CKAResult": "._results",
+    "ErrorLossResult": "._results",
+    "HessianEigenvalueResult": "._results",
+    "HessianTraceResult": "._results",
+    "LinearBarrierResult": "._results",
+    "ModeConnectivityResult": "._results",
+}
+_SUBMODULES = ("defaults", "expansion", "utils")
+
+__all__ = sorted([*_LAZY, "defaults", "expansion", "utils"])
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

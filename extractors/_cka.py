@@ -24,8 +24,8 @@ from ._common import (
     seed_from,
     to_model_input,
 )
-from ._constants import CKA_BATCH_SIZE, CKA_MIXUP_ALPHA, CKA_N_BATCHES
 from ._results import CKAResult
+from .defaults import CKA_BATCH_SIZE, CKA_MIXUP_ALPHA, CKA_N_BATCHES
 
 __all__ = ["cka"]
 

@@ -18,8 +18,8 @@ from ._common import (
     resolve_device,
     summed_error_and_loss,
 )
-from ._constants import EVAL_BATCH_SIZE
 from ._results import ErrorLossResult
+from .defaults import EVAL_BATCH_SIZE
 
 __all__ = ["error_and_loss"]
 

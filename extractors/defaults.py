@@ -1,8 +1,10 @@
 """Defaults of the landscape metrics, each with where it comes from.
 
-Source of every "paper" value: ``shared/docs/metrics.md`` (how the MD tree paper,
-Zhou et al. 2024, measured its features with the research code of Yang et al. 2021).
-Values marked "our choice" are engineering settings that do not change the quantity.
+Source of every "paper" value: ``docs/extractors.rst`` ("How the paper measured each
+metric": how the MD tree paper, Zhou et al. 2024, measured its features with the research
+code of Yang et al. 2021). Values marked "our choice" are engineering settings that do not
+change the quantity. The module is plain Python: importing it (``extractors.defaults``)
+does not import torch, so ``md_sklearn`` reads the same numbers without torch.
 """
 
 # --- error and loss ---------------------------------------------------------
@@ -63,7 +65,7 @@ CKA_MIXUP_ALPHA = 16.0
 
 # --- manifold size (model expansion) ------------------------------------------------
 # The paper behind it (Malviya et al. 2024, arXiv 2405.15895) gives no formulas we
-# could read; every value below is OUR DESIGN (shared/docs/manifold-metric.md) or an
+# could read; every value below is OUR DESIGN (docs/expansion.rst) or an
 # engineering choice, not a number of the paper.
 #: Relative loss tolerance of the low-loss region: a point is "on the manifold" when
 #: its loss is at most (1 + rtol) times the anchor's (our design: 5 %).

@@ -11,7 +11,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from extractors import ModeConnectivityResult, error_and_loss, linear_barrier, mode_connectivity
-from extractors._connectivity import _garipov_lr_factor
+from extractors.utils import garipov_lr_factor
 
 
 def dataset(n=64, features=4, classes=3, seed=1):
@@ -202,7 +202,7 @@ def test_caller_models_are_untouched(function):
 
 
 def test_learning_rate_schedule_of_garipov():
-    factors = [_garipov_lr_factor(epoch, 10) for epoch in range(10)]
+    factors = [garipov_lr_factor(epoch, 10) for epoch in range(10)]
     assert factors[:6] == [1.0] * 6
     assert factors[7] == pytest.approx(1 - 0.2 / 0.4 * 0.99)
     assert factors[9] == pytest.approx(0.01)

@@ -12,15 +12,10 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from extractors import hessian_top_eigenvalue, hessian_trace
-from extractors._common import generator
-from extractors._hessian import (
-    _hvp_quadratic_form,
-    _problem,
-    _quadratic_form_function,
-    rademacher_probe,
-    rademacher_probes,
-)
-from extractors._taylor import TaylorNetwork, UnsupportedOperation
+from extractors._hessian import batch_loss
+from extractors._hessian._taylor import TaylorNetwork, UnsupportedOperation
+from extractors._hessian._trace import _hvp_quadratic_form, _quadratic_form_function
+from extractors.utils import generator, rademacher_probe, rademacher_probes
 
 
 def tiny_mlp(dtype=torch.float64, seed=0, hidden=6, classes=3):
@@ -126,7 +121,7 @@ def test_top_eigenvalue_matches_eigvalsh(build, shape):
 @pytest.mark.parametrize(("build", "shape"), EXACT_CASES, ids=EXACT_IDS)
 def test_forward_mode_and_hessian_vector_products_give_the_same_probes(build, shape):
     model, data = build().eval(), exact_dataset(shape)
-    problem = _problem(model, data, 200, generator(0), torch.device("cpu"))
+    problem = batch_loss(model, data, 200, generator(0), torch.device("cpu"))
     if build is exact_layer_norm:
         with pytest.raises(UnsupportedOperation, match="native_layer_norm"):
             TaylorNetwork(problem.logits, problem.flat)

@@ -12,14 +12,14 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from extractors import ManifoldSizeResult, linear_barrier, manifold_size
-from extractors._hessian import sample_indices
-from extractors._manifold_landscape import (
+from extractors._manifold._landscape import (
     Landscape,
     filter_normalised_direction,
     geometric_line_search,
 )
-from extractors._manifold_lmc import largest_clique, linear_loss_barrier
-from extractors._manifold_volume import edges_log_volume, simplex_log_volume
+from extractors._manifold._lmc import largest_clique, linear_loss_barrier
+from extractors._manifold._volume import edges_log_volume, simplex_log_volume
+from extractors.utils import sample_indices
 
 
 # --- a logistic model with exactly flat directions -------------------------------------

@@ -1,4 +1,4 @@
-"""Tests of extractors._taylor: second-order forward mode along parameter directions.
+"""Tests of extractors._hessian._taylor: second-order forward mode along parameter directions.
 
 Every rule is pinned against torch's own derivatives on tiny float64 networks: the first
 and second directional derivatives of the logits against nested ``torch.func.jvp``, and
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from extractors._taylor import TaylorNetwork, UnsupportedOperation, quadratic_forms
+from extractors._hessian._taylor import TaylorNetwork, UnsupportedOperation, quadratic_forms
 
 DTYPE = torch.float64
 # the reference derivatives come from torch.func.jvp, whose first use warns inside torch

@@ -2,9 +2,10 @@
 
 Shared by the three methods of :func:`extractors.manifold_size`: a fixed data
 sample, a private copy of the model evaluated with :func:`torch.func.functional_call`
-(BatchNorm statistics re-estimated at every evaluated point, as in
-:mod:`extractors._connectivity`), a counter of evaluations, and the geometric line
-search that finds how far a step may go while the loss stays under a limit.
+(the package's :class:`~extractors.utils.PointEvaluator`, which re-estimates the
+BatchNorm statistics at every evaluated point as :func:`extractors.mode_connectivity`
+does), a counter of evaluations, and the geometric line search that finds how far a
+step may go while the loss stays under a limit.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from collections.abc import Callable
 import torch
 from torch.utils.data import TensorDataset
 
-from ._common import cross_entropy, gather, to_model_input
-from ._connectivity import _Layout, _Worker
+from .._common import cross_entropy, gather, to_model_input
+from .._evaluator import PointEvaluator
+from .._layout import ParameterLayout
 
 __all__ = ["Landscape", "dirichlet_weights", "filter_normalised_direction",
            "geometric_line_search", "relative_noise"]
@@ -38,8 +40,8 @@ class Landscape:
     """
 
     def __init__(self, model, sample: TensorDataset, batch_size: int, device: torch.device):
-        self.layout = _Layout(model)
-        self.worker = _Worker(model, device)
+        self.layout = ParameterLayout(model)
+        self.worker = PointEvaluator(model, device)
         self.sample = sample
         self.batch_size = batch_size
         self.device = device
@@ -77,7 +79,7 @@ def dirichlet_weights(gen: torch.Generator, n_points: int, n_vertices: int) -> t
     return exponential / exponential.sum(dim=1, keepdim=True)
 
 
-def relative_noise(layout: _Layout, anchor: torch.Tensor, scale: float,
+def relative_noise(layout: ParameterLayout, anchor: torch.Tensor, scale: float,
                    gen: torch.Generator) -> torch.Tensor:
     """Gaussian noise whose norm, per parameter tensor, is about ``scale`` times the
     tensor's norm at ``anchor`` (the whole model's RMS stands in for all-zero tensors)."""
@@ -91,7 +93,7 @@ def relative_noise(layout: _Layout, anchor: torch.Tensor, scale: float,
     return torch.cat(noise).to(anchor.device, anchor.dtype)
 
 
-def filter_normalised_direction(layout: _Layout, anchor: torch.Tensor,
+def filter_normalised_direction(layout: ParameterLayout, anchor: torch.Tensor,
                                 gen: torch.Generator) -> torch.Tensor:
     """A Gaussian direction with every filter scaled to the norm of the anchor's filter.
 

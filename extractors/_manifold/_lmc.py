@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import torch
 
-from ._common import batch_slices
-from ._constants import MANIFOLD_LMC_POINTS, MANIFOLD_MOMENTUM
-from ._manifold_landscape import Landscape
+from .._common import batch_slices
+from ..defaults import MANIFOLD_LMC_POINTS, MANIFOLD_MOMENTUM
+from ._landscape import Landscape
 
 __all__ = ["LmcOutcome", "largest_clique", "linear_loss_barrier", "connect_copies"]
 

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 import torch
 
-from ._constants import (
+from ..defaults import (
     MANIFOLD_MAX_DOUBLINGS,
     MANIFOLD_MAX_HALVINGS,
     MANIFOLD_N_BISECTIONS,
     MANIFOLD_RADIUS_START,
 )
-from ._manifold_landscape import Landscape, filter_normalised_direction, geometric_line_search
+from ._landscape import Landscape, filter_normalised_direction, geometric_line_search
 
 __all__ = ["RadiusOutcome", "directional_radii"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._results import _FloatResult
+from .._results import _FloatResult
 
 __all__ = ["ManifoldSizeResult"]
 

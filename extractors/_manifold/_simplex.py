@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import torch
 
-from ._common import batch_slices
-from ._constants import (
+from .._common import batch_slices
+from ..defaults import (
     MANIFOLD_INIT_NOISE,
     MANIFOLD_MAX_DOUBLINGS,
     MANIFOLD_MAX_HALVINGS,
@@ -17,13 +17,13 @@ from ._constants import (
     MANIFOLD_N_INTERIOR,
     MANIFOLD_POINTS_PER_STEP,
 )
-from ._manifold_landscape import (
+from ._landscape import (
     Landscape,
     dirichlet_weights,
     geometric_line_search,
     relative_noise,
 )
-from ._manifold_volume import edges_log_volume, simplex_log_volume
+from ._volume import edges_log_volume, simplex_log_volume
 
 __all__ = ["SimplexOutcome", "grow_simplex"]
 

@@ -9,7 +9,7 @@ import time
 import torch
 from torch.utils.data import TensorDataset
 
-from ._common import (
+from .._common import (
     check_dataset,
     check_int,
     check_model,
@@ -17,9 +17,10 @@ from ._common import (
     gather,
     generator,
     resolve_device,
+    sample_indices,
     seed_from,
 )
-from ._constants import (
+from ..defaults import (
     MANIFOLD_ATOL,
     MANIFOLD_BATCH_SIZE,
     MANIFOLD_LR,
@@ -32,13 +33,12 @@ from ._constants import (
     MANIFOLD_RTOL,
     MANIFOLD_VOLUME_WEIGHT,
 )
-from ._hessian import sample_indices
-from ._manifold_landscape import Landscape
-from ._manifold_lmc import connect_copies
-from ._manifold_radius import directional_radii
-from ._manifold_result import ManifoldSizeResult
-from ._manifold_simplex import grow_simplex
-from ._manifold_volume import simplex_log_volume
+from ._landscape import Landscape
+from ._lmc import connect_copies
+from ._radius import directional_radii
+from ._result import ManifoldSizeResult
+from ._simplex import grow_simplex
+from ._volume import simplex_log_volume
 
 __all__ = ["manifold_size"]
 

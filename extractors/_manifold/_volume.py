@@ -31,7 +31,7 @@ def edges_log_volume(edges: torch.Tensor) -> torch.Tensor:
     Examples
     --------
     >>> import math, torch
-    >>> from extractors._manifold_volume import edges_log_volume
+    >>> from extractors._manifold._volume import edges_log_volume
     >>> math.isclose(float(edges_log_volume(torch.eye(3))), -math.log(6))
     True
     """
@@ -63,7 +63,7 @@ def simplex_log_volume(vertices: torch.Tensor) -> float:
     Examples
     --------
     >>> import math, torch
-    >>> from extractors._manifold_volume import simplex_log_volume
+    >>> from extractors._manifold._volume import simplex_log_volume
     >>> right = torch.cat([torch.zeros(1, 2), 2 * torch.eye(2)])  # legs of length 2
     >>> round(math.exp(simplex_log_volume(right)), 12)  # area ½ · 2 · 2
     2.0

@@ -1,10 +1,8 @@
-"""Second-order forward (Taylor) mode: the first two derivatives of a network's output
-along one direction in parameter space, and the curvature ``vᵀHv`` of the loss from them.
+"""The network traced once, swept along one direction in parameter space.
 
 For ``z(t) = f(θ + t v)`` a sweep computes ``ż = dz/dt`` and ``z̈ = d²z/dt²`` at
 ``t = 0`` by pushing the pair through every operation of ``f`` (the rules are in
-``_taylor_rules``).  With the cross-entropy on top, ``vᵀHv = d²L/dt²`` is two cheap
-sums (:func:`quadratic_forms`): a Hutchinson probe costs one sweep and no backward pass.
+``_registry`` and the ``_rules_*`` modules).
 
 The network is traced once with :func:`torch.fx.experimental.proxy_tensor.make_fx`
 (after :func:`torch.func.functionalize`, so in-place operations are fine); an operation
@@ -22,9 +20,10 @@ import torch
 from torch.fx.experimental.proxy_tensor import make_fx
 from torch.fx.node import map_aggregate
 
-from ._taylor_rules import Context, UnsupportedOperation, rule_for
+from . import _rules_linear, _rules_nonlinear, _rules_products  # noqa: F401 (they register the rules)
+from ._registry import Context, UnsupportedOperation, rule_for
 
-__all__ = ["TaylorNetwork", "UnsupportedOperation", "quadratic_forms"]
+__all__ = ["TaylorNetwork"]
 
 
 class TaylorNetwork:
@@ -147,17 +146,3 @@ def _floating(result) -> bool:
     if isinstance(result, (tuple, list)):
         return any(_floating(item) for item in result)
     return torch.is_tensor(result) and result.is_floating_point()
-
-
-def quadratic_forms(logits: torch.Tensor, labels: torch.Tensor, first: torch.Tensor,
-                    second: torch.Tensor) -> torch.Tensor:
-    """``d²/dt²`` of the mean cross-entropy from the logits' derivatives along a direction.
-
-    With ``p = softmax(z)``, ``L = mean_i CE(z_i, y_i)`` has
-    ``L̈ = mean_i [żᵢᵀ (diag pᵢ - pᵢpᵢᵀ) żᵢ + (pᵢ - e_{yᵢ})ᵀ z̈ᵢ]``.
-    """
-    probabilities = torch.softmax(logits, dim=-1)
-    residual = probabilities - torch.nn.functional.one_hot(labels, logits.shape[-1]).to(
-        probabilities.dtype)
-    spread = (probabilities * first.square()).sum(-1) - (probabilities * first).sum(-1).square()
-    return (spread + (residual * second).sum(-1)).mean(-1)
