@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from md_sklearn._report._records import DiagnosisRecord, DiagnosisReport, PathStep, leaf_purity
+from md_sklearn._report._records import DiagnosisRecord, DiagnosisReport, PathStep
 from md_sklearn._report._words import DIAGNOSIS_WORDS
 from md_sklearn._tree._classifier import MDTreeClassifier
+from md_sklearn._tree._fitted import (
+    column_names,
+    leaf_label,
+    leaf_purity,
+    leaf_regimes,
+    leaf_support,
+    row_paths,
+)
 
 __all__ = ["explain"]
 
@@ -91,33 +98,34 @@ def explain(clf, X):
         samples = list(range(values.shape[0]))
     notes = _notes_per_row(clf._range_findings(values), values.shape[0])
 
-    tree = clf.tree_
-    left, right = tree["children_left"], tree["children_right"]
-    regime = {int(node): k for k, node in enumerate(np.flatnonzero(left < 0), start=1)}
+    regime, names = leaf_regimes(clf), column_names(clf)
     words = _words_for(clf.classes_)
     records = []
-    for row, sample in enumerate(samples):
-        node, path = 0, []
-        while left[node] >= 0:
-            column, threshold = tree["feature"][node], tree["threshold"][node]
-            value = float(values[row, column])
-            went_left = value <= threshold
-            path.append(PathStep(
-                int(node), _feature_name(clf, column), value, float(threshold),
-                "<=" if went_left else ">", value - float(threshold),
-            ))
-            node = left[node] if went_left else right[node]
-        code = tree["leaf_class"][node]
-        label = clf.classes_[code]
-        label = label.item() if hasattr(label, "item") else label
+    for row, (sample, nodes) in enumerate(zip(samples, row_paths(clf, values))):
+        leaf = int(nodes[-1])
+        label = leaf_label(clf, leaf)
         source, action = words.get(str(label), (f"predicted: {label}", None))
         records.append(DiagnosisRecord(
-            sample=sample, path=tuple(path), leaf=int(node), regime=regime[int(node)],
-            support=int(tree["value"][node].sum()),
-            purity=leaf_purity(tree["value"][node], code), predicted=label,
+            sample=sample, path=_path_steps(clf.tree_, names, values[row], nodes), leaf=leaf,
+            regime=regime[leaf], support=leaf_support(clf, leaf),
+            purity=leaf_purity(clf, leaf), predicted=label,
             failure_source=source, action=action, notes=tuple(notes[row]),
         ))
     return DiagnosisReport(records)
+
+
+def _path_steps(tree, names, values, nodes):
+    """One :class:`PathStep` per split of a row's path; the side taken is the routing's."""
+    steps = []
+    for node, child in zip(nodes[:-1], nodes[1:]):
+        value = float(values[tree["feature"][node]])
+        threshold = float(tree["threshold"][node])
+        went_left = child == tree["children_left"][node]
+        steps.append(PathStep(
+            int(node), names[tree["feature"][node]], value, threshold,
+            "<=" if went_left else ">", value - threshold,
+        ))
+    return tuple(steps)
 
 
 def _words_for(classes):
@@ -128,11 +136,6 @@ def _words_for(classes):
         if labels <= set(words):
             return words
     return {}
-
-
-def _feature_name(clf, column):
-    names = getattr(clf, "feature_names_in_", None)
-    return str(names[column]) if names is not None else f"x[{column}]"
 
 
 def _notes_per_row(findings, n_rows):

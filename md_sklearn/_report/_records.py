@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -200,8 +199,3 @@ class DiagnosisReport(Sequence):
                    "purity", "support", "path", "notes"]
         return pd.DataFrame(rows, columns=columns).set_index("sample")
 
-
-def leaf_purity(counts, predicted_code):
-    """Share of a leaf's training samples carrying the class it predicts (NaN if empty)."""
-    total = int(counts.sum())
-    return float(counts[predicted_code]) / total if total else math.nan

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import numbers
-from contextlib import contextmanager
 
 import numpy as np
-import pandas as pd
-from pandas.api.types import is_numeric_dtype
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from md_sklearn._tree._fitted import (
+    feature_names_in,
+    route_leaves,
+    route_visits,
+    split_nodes,
+)
 from md_sklearn._tree._flat import flatten
 from md_sklearn._tree._hierarchy import Leaf, Split, iter_splits
+from md_sklearn._tree._inputs import check_finite, explain_text_columns
 from md_sklearn._tree._presets import PRESET_NAMES, get_hierarchy
 from md_sklearn._tree._ranges import range_findings, training_range, warn_findings
-from md_sklearn._tree._routing import route, route_paths
+from md_sklearn._tree._routing import route_paths
 from md_sklearn._tree._search import accuracy_profile, brent_threshold, exhaustive_threshold
+from md_sklearn._tree._state import fitted_state, saved_arrays
 
 __all__ = ["MDTreeClassifier"]
 
@@ -162,13 +167,13 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
             hold NaN or infinity, a declared leaf label is absent from ``y``, or
             ``y`` holds a class no leaf predicts.
         """
-        with _explain_text_columns(X):
+        with explain_text_columns(X):
             X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite=False)
         check_classification_targets(y)
         root = self._resolve_hierarchy(X)
         tree = flatten(root)
         columns = self._resolve_columns(tree)
-        _check_finite(X, columns[tree.split_nodes], self._column_label)
+        check_finite(X, columns[tree.split_nodes], self._column_label)
 
         split_columns = columns[tree.split_nodes]
         feature_min, feature_max = training_range(X, split_columns)
@@ -193,7 +198,62 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
             X, columns, thresholds, tree.children_left, tree.children_right, tree.depth
         )
         np.add.at(value, (nodes, y_codes[rows]), 1)
-        fitted = _fitted_state(root, tree, columns, thresholds, value, leaf_targets, self.classes_)
+        fitted = fitted_state(root, tree, columns, thresholds, value, leaf_targets, self.classes_)
+        return self._set_fitted(fitted, feature_min, feature_max)
+
+    @classmethod
+    def _from_fitted_state(cls, *, hierarchy, classes, feature_names, thresholds, leaf_counts,
+                           feature_min, feature_max):
+        """A fitted tree from a saved summary, in place of ``fit`` (as unpickling would).
+
+        Used by :func:`md_sklearn.pretrained`; the attributes are those ``fit``
+        sets, built by :func:`md_sklearn._tree._state.fitted_state`.
+
+        Parameters
+        ----------
+        hierarchy : Split or str
+            The declared tree (the ``hierarchy`` parameter).
+        classes : sequence
+            Its classes (the ``classes`` parameter); ``classes_`` is them sorted.
+        feature_names : sequence of str
+            The columns of X, as ``feature_names_in_``.
+        thresholds : sequence of float
+            Fitted thresholds in fitting order, as ``thresholds_``.
+        leaf_counts : sequence of sequence of int
+            One row of training class counts per leaf in preorder (as
+            ``tree_["value"]`` at the leaves, columns as ``classes_``).
+        feature_min, feature_max : sequence of float
+            Training range per column of ``feature_names``.
+
+        Returns
+        -------
+        MDTreeClassifier
+            A new fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If the summary does not fit the declared tree.
+        """
+        estimator = cls(hierarchy, classes=classes)
+        names = np.asarray(feature_names, dtype=object)
+        estimator.n_features_in_ = names.size
+        estimator.feature_names_in_ = names
+        estimator.classes_ = np.unique(np.asarray(classes))
+        root = estimator._resolve_hierarchy(np.zeros((1, names.size)))
+        tree = flatten(root)
+        node_thresholds, value, low, high = saved_arrays(
+            tree, names.size, estimator.classes_.size, thresholds=thresholds,
+            leaf_counts=leaf_counts, feature_min=feature_min, feature_max=feature_max,
+        )
+        fitted = fitted_state(
+            root, tree, estimator._resolve_columns(tree), node_thresholds, value,
+            estimator._leaf_targets(tree), estimator.classes_,
+        )
+        return estimator._set_fitted(fitted, low, high)
+
+    def _set_fitted(self, fitted, feature_min, feature_max):
+        """Set the attributes of :func:`~md_sklearn._tree._state.fitted_state` and the ranges."""
         self.tree_ = fitted["tree_"]
         self.thresholds_ = fitted["thresholds_"]
         self.hierarchy_ = fitted["hierarchy_"]
@@ -272,50 +332,38 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_predict_input(X)
-        t = self.tree_
-        rows, nodes = route_paths(
-            X,
-            t["feature"],
-            t["threshold"],
-            t["children_left"],
-            t["children_right"],
-            int(t["depth"]),
-        )
+        rows, nodes = route_visits(self, X)
         data = np.ones(rows.size, dtype=np.int64)
-        shape = (X.shape[0], t["children_left"].size)
+        shape = (X.shape[0], self.tree_["children_left"].size)
         return sparse.csr_matrix((data, (rows, nodes)), shape=shape)
 
     # ----------------------------------------------------------------- helpers
     def _leaves(self, X):
-        t = self.tree_
-        return route(X, t["feature"], t["threshold"], t["children_left"], t["children_right"], 0)
+        return route_leaves(self, X)
 
     def _validate_predict_input(self, X):
         """Checked float array of ``X``; warns about far-out feature values.
 
         The warning points at the caller of the public method calling this.
         """
-        with _explain_text_columns(X):
+        with explain_text_columns(X):
             X = validate_data(self, X, dtype=np.float64, ensure_all_finite=False, reset=False)
-        t = self.tree_
-        _check_finite(X, t["feature"][t["children_left"] >= 0], self._column_label)
+        check_finite(X, self.tree_["feature"][split_nodes(self)], self._column_label)
         warn_findings(self._range_findings(X), X.shape[0], stacklevel=3)
         return X
 
     def _range_findings(self, X):
         """Far-out values of ``X`` (a validated array) per tested feature."""
-        t = self.tree_
-        split_nodes = np.flatnonzero(t["children_left"] >= 0)  # preorder, as iter_splits
-        bounds = [split.bounds for split in iter_splits(self.hierarchy_)]
-        names = getattr(self, "feature_names_in_", None)
+        bounds = [split.bounds for split in iter_splits(self.hierarchy_)]  # preorder
+        names = feature_names_in(self)
         return range_findings(
-            X, self.feature_min_, self.feature_max_, t["feature"][split_nodes], bounds,
-            lambda column: str(names[column]) if names is not None else int(column),
+            X, self.feature_min_, self.feature_max_, self.tree_["feature"][split_nodes(self)],
+            bounds, lambda column: names[column] if names is not None else int(column),
         )
 
     def _column_label(self, column):
-        names = getattr(self, "feature_names_in_", None)
-        return repr(str(names[column])) if names is not None else f"column {column}"
+        names = feature_names_in(self)
+        return repr(names[column]) if names is not None else f"column {column}"
 
     def _resolve_hierarchy(self, X):
         if self.hierarchy is None:
@@ -400,164 +448,3 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
                 f"leaf for them."
             )
         return targets
-
-
-@contextmanager
-def _explain_text_columns(X):
-    """Re-raise a failed float conversion of a DataFrame naming its text columns.
-
-    Inspecting dtypes only after a failure keeps the common path free of cost.
-    """
-    try:
-        yield
-    except ValueError as error:
-        if not isinstance(X, pd.DataFrame):
-            raise
-        text = [str(c) for c, dtype in X.dtypes.items() if not is_numeric_dtype(dtype)]
-        if not text:
-            raise
-        raise ValueError(
-            f"expected numeric feature columns, got non-numeric column(s) {text[:5]}"
-            f"{' ...' if len(text) > 5 else ''}; pass only the features, e.g. "
-            f"X[['train_error', 'mode_connectivity_peak', 'hessian_t']], or select them with a "
-            f"ColumnTransformer."
-        ) from error
-
-
-def _check_finite(X, columns, describe):
-    for column in np.unique(columns):
-        bad = ~np.isfinite(X[:, column])
-        if bad.any():
-            raise ValueError(
-                f"expected finite values in feature {describe(column)} used by the tree, got "
-                f"{int(bad.sum())} NaN or infinite value(s) (first at row {int(np.argmax(bad))}); "
-                f"drop or impute those rows before fitting or predicting."
-            )
-
-
-def _resolve_leaf_classes(tree, leaf_targets, value):
-    """Class code predicted by each leaf (-1 at splits).
-
-    Fixed leaves keep their label; majority leaves take the majority of their
-    training samples, or, when none reached them, of the nearest ancestor that
-    had samples.
-    """
-    parent = np.full(tree.n_nodes, -1, dtype=np.intp)
-    for node in tree.split_nodes:
-        parent[tree.children_left[node]] = node
-        parent[tree.children_right[node]] = node
-    leaf_class = np.full(tree.n_nodes, -1, dtype=np.intp)
-    for node in tree.leaf_nodes:
-        if leaf_targets[node] >= 0:
-            leaf_class[node] = leaf_targets[node]
-            continue
-        source = node
-        while value[source].sum() == 0 and parent[source] >= 0:
-            source = parent[source]
-        leaf_class[node] = int(np.argmax(value[source]))
-    return leaf_class
-
-
-def _fitted_state(root, tree, columns, thresholds, value, leaf_targets, classes):
-    """``tree_``, ``thresholds_``, ``hierarchy_`` and ``train_score_`` of a fitted tree.
-
-    ``thresholds`` holds one value per node (used at splits) and ``value`` the
-    training class counts per node.
-    """
-    leaf_class = _resolve_leaf_classes(tree, leaf_targets, value)
-    leaves = tree.leaf_nodes  # each training row is counted in exactly one leaf
-    n_samples = int(value[leaves].sum())
-    return {
-        "tree_": {
-            "children_left": tree.children_left,
-            "children_right": tree.children_right,
-            "feature": np.where(tree.children_left >= 0, columns, -1),
-            "threshold": np.where(tree.children_left >= 0, thresholds, np.nan),
-            "value": value,
-            "leaf_class": leaf_class,
-            "fit_order": tree.split_nodes[tree.fit_order],
-            "depth": np.intp(tree.depth),
-        },
-        "thresholds_": thresholds[tree.split_nodes[tree.fit_order]],
-        "hierarchy_": _fitted_hierarchy(
-            root, thresholds[tree.split_nodes], leaf_class, tree, classes
-        ),
-        "train_score_": int(value[leaves, leaf_class[leaves]].sum()) / max(n_samples, 1),
-    }
-
-
-def _restore_fitted(estimator, *, feature_names, thresholds, leaf_counts, feature_min,
-                    feature_max):
-    """Give an unfitted ``MDTreeClassifier`` the fitted state a saved summary describes.
-
-    Used by :func:`md_sklearn.pretrained` in place of ``fit``, as unpickling would:
-    ``estimator.hierarchy`` and ``estimator.classes`` declare the tree and its
-    classes, ``thresholds`` are in fitting order (as ``thresholds_``),
-    ``leaf_counts`` has one row of training class counts per leaf in preorder (as
-    ``tree_["value"]`` at the leaves, columns as the sorted ``classes``) and
-    ``feature_min``/``feature_max`` are the training ranges per column of
-    ``feature_names``.
-
-    Returns
-    -------
-    MDTreeClassifier
-        ``estimator``, fitted.
-
-    Raises
-    ------
-    ValueError
-        If the summary does not fit the declared tree.
-    """
-    names = np.asarray(feature_names, dtype=object)
-    classes = np.unique(np.asarray(estimator.classes))
-    root = estimator._resolve_hierarchy(np.zeros((1, names.size)))
-    tree = flatten(root)
-    thresholds = np.asarray(thresholds, dtype=float)
-    leaf_counts = np.asarray(leaf_counts, dtype=np.int64)
-    ranges = [np.asarray(r, dtype=float) for r in (feature_min, feature_max)]
-    expected = {
-        "thresholds": ((tree.split_nodes.size,), thresholds.shape),
-        "leaf_counts": ((tree.leaf_nodes.size, classes.size), leaf_counts.shape),
-        "feature_min": ((names.size,), ranges[0].shape),
-        "feature_max": ((names.size,), ranges[1].shape),
-    }
-    for what, (shape, got) in expected.items():
-        if shape != got:
-            raise ValueError(
-                f"expected {what} of shape {shape} for the declared tree, got {got}; the "
-                f"saved summary does not belong to this hierarchy."
-            )
-    estimator.n_features_in_ = names.size
-    estimator.feature_names_in_ = names
-    estimator.classes_ = classes
-    columns = estimator._resolve_columns(tree)
-    node_thresholds = np.full(tree.n_nodes, np.nan)
-    node_thresholds[tree.split_nodes[tree.fit_order]] = thresholds
-    value = np.zeros((tree.n_nodes, classes.size), dtype=np.int64)
-    value[tree.leaf_nodes] = leaf_counts
-    for node in tree.split_nodes[::-1]:  # children follow their parent in preorder
-        value[node] = value[tree.children_left[node]] + value[tree.children_right[node]]
-    fitted = _fitted_state(
-        root, tree, columns, node_thresholds, value, estimator._leaf_targets(tree), classes
-    )
-    for name, attribute in fitted.items():
-        setattr(estimator, name, attribute)
-    estimator.feature_min_, estimator.feature_max_ = ranges
-    return estimator
-
-
-def _fitted_hierarchy(root, split_thresholds, leaf_class, tree, classes):
-    """The declared tree with fitted thresholds as ``init`` and resolved leaf labels."""
-    leaf_labels = iter(classes[leaf_class[node]] for node in tree.leaf_nodes)
-    thresholds = iter(split_thresholds)
-
-    def rebuild(node):
-        if isinstance(node, Leaf):
-            label = next(leaf_labels)
-            return Leaf(label.item() if hasattr(label, "item") else label)
-        t = float(next(thresholds))
-        return Split(
-            node.feature, t, node.bounds, rebuild(node.left), rebuild(node.right), order=node.order
-        )
-
-    return rebuild(root)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
 from sklearn.utils.validation import check_is_fitted
+
+from md_sklearn._tree._fitted import (
+    column_names,
+    leaf_regimes,
+    leaf_support,
+    split_positions,
+)
 
 __all__ = ["export_text"]
 
@@ -53,37 +59,25 @@ def export_text(clf, *, feature_names=None, decimals=4):
     """
     check_is_fitted(clf)
     tree = clf.tree_
-    n_features = clf.n_features_in_
-    if feature_names is None:
-        names = getattr(clf, "feature_names_in_", None)
-        feature_names = [str(n) for n in names] if names is not None else None
-    if feature_names is not None and len(feature_names) != n_features:
-        raise ValueError(
-            f"expected {n_features} feature names (one per column of X), got {len(feature_names)}."
-        )
-
-    def name(column):
-        return feature_names[column] if feature_names is not None else f"x[{column}]"
-
+    names = column_names(clf, feature_names)
     left, right = tree["children_left"], tree["children_right"]
-    position = {int(node): pos for pos, node in enumerate(tree["fit_order"])}
-    regime = {int(node): i + 1 for i, node in enumerate(np.flatnonzero(left < 0))}
+    position = split_positions(clf)
+    regime = leaf_regimes(clf)
     lines = []
 
     def leaf_line(node, indent):
-        counts = tree["value"][node]
-        detail = ", ".join(f"{c}: {int(k)}" for c, k in zip(clf.classes_, counts))
-        label = clf.classes_[tree["leaf_class"][node]]
+        detail = ", ".join(f"{c}: {int(k)}" for c, k in zip(clf.classes_, tree["value"][node]))
+        label = clf.classes_[tree["leaf_class"][node]]  # as numpy prints it, like the detail
         lines.append(
             f"{indent}leaf {node} (regime {regime[node]}): {label}  "
-            f"[n={int(counts.sum())}; {detail}]"
+            f"[n={leaf_support(clf, node)}; {detail}]"
         )
 
     def walk(node, indent):
         if left[node] < 0:
             leaf_line(node, indent)
             return
-        head = f"{indent}[split {position[node]}] {name(tree['feature'][node])}"
+        head = f"{indent}[split {position[node]}] {names[tree['feature'][node]]}"
         t = f"{tree['threshold'][node]:.{decimals}f}"
         lines.append(f"{head} <= {t}")
         walk(left[node], indent + "|   ")

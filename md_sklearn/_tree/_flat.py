@@ -8,7 +8,7 @@ import numpy as np
 
 from md_sklearn._tree._hierarchy import Leaf, Split, fitting_order
 
-__all__ = ["FlatTree", "flatten"]
+__all__ = ["FlatTree", "flatten", "parent_nodes"]
 
 
 @dataclass(frozen=True)
@@ -81,3 +81,19 @@ def flatten(root):
         fit_order=np.asarray(fitting_order(root), dtype=np.intp),
         depth=depth,
     )
+
+
+def parent_nodes(children_left, children_right):
+    """Parent node id of every node of a tree given as child arrays (-1 at the root).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> parent_nodes(np.array([1, -1, -1]), np.array([2, -1, -1])).tolist()
+    [-1, 0, 0]
+    """
+    parent = np.full(children_left.size, -1, dtype=np.intp)
+    splits = np.flatnonzero(children_left >= 0)
+    parent[children_left[splits]] = splits
+    parent[children_right[splits]] = splits
+    return parent

@@ -43,8 +43,8 @@ def _q2_width():
 
 
 def _q2_data():
-    # The paper fits this tree in a non-breadth-first order (positions in brackets
-    # of paper-protocol.md section 1).
+    # The paper fits this tree in a non-breadth-first order; docs/hierarchies.rst
+    # prints it with each split's position in brackets.
     return _split(
         TRAIN_ERROR_SPLIT,
         _split(

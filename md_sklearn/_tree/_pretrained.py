@@ -6,10 +6,9 @@ import functools
 import json
 from importlib import resources
 
-import numpy as np
-
 from md_sklearn._protocol._labels import HIERARCHY_TASKS, LABEL_COLUMNS, TIE_LABEL, decided_classes
-from md_sklearn._tree._classifier import MDTreeClassifier, _restore_fitted
+from md_sklearn._tree._classifier import MDTreeClassifier
+from md_sklearn._tree._fitted import feature_names_in, leaf_regimes
 from md_sklearn._tree._hierarchy import fitting_order, iter_splits
 from md_sklearn._tree._presets import get_hierarchy
 
@@ -110,7 +109,6 @@ def pretrained(name):
 def tree_from_summary(name, summary):
     """A fitted :class:`MDTreeClassifier` from one tree's entry of the summary file."""
     features = summary["features"]
-    estimator = MDTreeClassifier(name, classes=list(summary["classes"]))
     split_features = _fit_order_features(name)
     saved_features = [entry["feature"] for entry in summary["thresholds"]]
     if saved_features != split_features:
@@ -120,8 +118,9 @@ def tree_from_summary(name, summary):
             f"(regenerate it with tools/make_pretrained.py)."
         )
     classes = sorted(summary["classes"])
-    return _restore_fitted(
-        estimator,
+    return MDTreeClassifier._from_fitted_state(
+        hierarchy=name,
+        classes=list(summary["classes"]),
         feature_names=features,
         thresholds=[entry["value"] for entry in summary["thresholds"]],
         leaf_counts=[[leaf["counts"][c] for c in classes] for leaf in summary["leaves"]],
@@ -144,9 +143,8 @@ def tree_summary(clf, *, label_column, min_width):
     support and purity); nothing else of the training table.
     """
     tree = clf.tree_
-    names = [str(n) for n in clf.feature_names_in_]
+    names = feature_names_in(clf)
     classes = [str(c) for c in clf.classes_]
-    leaves = np.flatnonzero(tree["children_left"] < 0)
     return {
         "rows": {
             "label_column": label_column,
@@ -171,7 +169,7 @@ def tree_summary(clf, *, label_column, min_width):
                 "label": classes[tree["leaf_class"][node]],
                 "counts": {c: int(n) for c, n in zip(classes, tree["value"][node])},
             }
-            for regime, node in enumerate(leaves, start=1)
+            for node, regime in leaf_regimes(clf).items()
         ],
     }
 

@@ -9,6 +9,7 @@ from matplotlib.axes import Axes
 from sklearn.utils.validation import check_is_fitted
 
 from md_sklearn._tree._classifier import MDTreeClassifier
+from md_sklearn._tree._fitted import column_names as fitted_column_names
 
 __all__ = [
     "as_labels",
@@ -18,7 +19,6 @@ __all__ = [
     "check_tree",
     "class_colors",
     "column_names",
-    "leaf_regimes",
 ]
 
 
@@ -62,31 +62,14 @@ def check_axes(ax, name="ax"):
 
 
 def column_names(clf, feature_names):
-    """One display name per column of X: ``feature_names``, ``feature_names_in_`` or ``x[i]``."""
-    n_features = clf.n_features_in_
-    if feature_names is None:
-        names = getattr(clf, "feature_names_in_", None)
-        if names is None:
-            return [f"x[{i}]" for i in range(n_features)]
-        return [str(name) for name in names]
+    """One display name per column of X (:func:`md_sklearn._tree._fitted.column_names`);
+    a single string is refused rather than read as one name per character."""
     if isinstance(feature_names, str):
         raise TypeError(
             f"expected feature_names to be a sequence of str (one per column), got the "
             f"single string {feature_names!r}."
         )
-    feature_names = list(feature_names)
-    if len(feature_names) != n_features:
-        raise ValueError(
-            f"expected {n_features} feature names (one per column of X), got "
-            f"{len(feature_names)}."
-        )
-    return [str(name) for name in feature_names]
-
-
-def leaf_regimes(clf):
-    """Leaf node id -> regime number (leaves counted left to right from 1, as export_text)."""
-    leaves = np.flatnonzero(clf.tree_["children_left"] < 0)
-    return {int(node): i + 1 for i, node in enumerate(leaves)}
+    return fitted_column_names(clf, feature_names)
 
 
 def class_colors(classes, colors=None, extra=()):

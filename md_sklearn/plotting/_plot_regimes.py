@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.colors import to_rgba
 from matplotlib.lines import Line2D
 
+from md_sklearn._tree._fitted import leaf_regimes
 from md_sklearn.plotting._common import (
     as_labels,
     check_axes,
@@ -17,7 +18,6 @@ from md_sklearn.plotting._common import (
     check_tree,
     class_colors,
     column_names,
-    leaf_regimes,
 )
 
 __all__ = ["plot_regimes"]

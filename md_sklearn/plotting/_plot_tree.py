@@ -7,15 +7,21 @@ from itertools import combinations
 import numpy as np
 from matplotlib.colors import to_rgba
 
+from md_sklearn._tree._fitted import (
+    leaf_label,
+    leaf_purity,
+    leaf_regimes,
+    leaf_support,
+    parents,
+    split_positions,
+)
 from md_sklearn.plotting._common import (
-    as_labels,
     check_axes,
     check_decimals,
     check_fontsize,
     check_tree,
     class_colors,
     column_names,
-    leaf_regimes,
 )
 
 __all__ = ["plot_tree"]
@@ -120,8 +126,7 @@ def plot_tree(clf, *, ax=None, feature_names=None, decimals=3, fontsize=None, co
     text_kw = {"ha": "center", "va": "center", "zorder": 3}
     if fontsize is not None:
         text_kw["fontsize"] = fontsize
-    regimes = leaf_regimes(clf)
-    position = {int(node): pos for pos, node in enumerate(tree["fit_order"])}
+    regimes, position, parent_of = leaf_regimes(clf), split_positions(clf), parents(clf)
     boxes = {}
     for node in range(x.size):  # preorder: a parent's box exists before its children's
         left = tree["children_left"][node]
@@ -133,7 +138,7 @@ def plot_tree(clf, *, ax=None, feature_names=None, decimals=3, fontsize=None, co
             face = to_rgba(palette[label], LEAF_FILL_ALPHA)
         bbox = {"boxstyle": "round,pad=0.4", "facecolor": face, "edgecolor": "0.2"}
         xy = (x[node], -depth[node])
-        parent = _parent(tree, node)
+        parent = parent_of[node]
         if parent < 0:
             boxes[node] = ax.annotate(text, xy=xy, bbox=bbox, **text_kw)
             continue
@@ -175,11 +180,6 @@ def _layout(children_left, children_right):
     return x, depth
 
 
-def _parent(tree, node):
-    parents = np.flatnonzero((tree["children_left"] == node) | (tree["children_right"] == node))
-    return int(parents[0]) if parents.size else -1
-
-
 def _split_text(tree, node, names, fit_position, decimals):
     name = names[tree["feature"][node]]
     threshold = tree["threshold"][node]
@@ -188,11 +188,8 @@ def _split_text(tree, node, names, fit_position, decimals):
 
 
 def _leaf_text(clf, node, regime, decimals):
-    counts = clf.tree_["value"][node]
-    code = clf.tree_["leaf_class"][node]
-    label = as_labels(clf.classes_[[code]])[0]
-    n = int(counts.sum())
-    purity = f"{counts[code] / n:.{decimals}f}" if n else "-"
+    label, n = leaf_label(clf, node), leaf_support(clf, node)
+    purity = f"{leaf_purity(clf, node):.{decimals}f}" if n else "-"
     return f"leaf {node} · regime {regime}\n{label}\nn = {n} · purity {purity}", label
 
 
