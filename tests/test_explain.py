@@ -185,3 +185,64 @@ def test_bad_input():
         explain(MDTreeClassifier("q1"), Q1_X)
     with pytest.raises(ValueError, match="hessian_t"):
         explain(Q1, Q1_X.drop(columns="hessian_t"))
+
+
+def _walked_records(clf, X):
+    """The records as ``explain`` built them before it used the routing module: its own
+    per-row walk with ``value <= threshold``, kept here as the reference."""
+    values = X.to_numpy(dtype=float)
+    tree = clf.tree_
+    left, right = tree["children_left"], tree["children_right"]
+    regime = {int(node): k for k, node in enumerate(np.flatnonzero(left < 0), start=1)}
+    out = []
+    for row in range(values.shape[0]):
+        node, path = 0, []
+        while left[node] >= 0:
+            column, threshold = tree["feature"][node], tree["threshold"][node]
+            value = float(values[row, column])
+            went_left = value <= threshold
+            path.append((int(node), str(clf.feature_names_in_[column]), value, float(threshold),
+                         "<=" if went_left else ">", value - float(threshold)))
+            node = left[node] if went_left else right[node]
+        counts = tree["value"][node]
+        out.append((tuple(path), int(node), regime[int(node)], int(counts.sum())))
+    return out
+
+
+def _as_walked(report):
+    return [(tuple((s.node, s.feature, s.value, s.threshold, s.direction, s.margin)
+                   for s in r.path), r.leaf, r.regime, r.support) for r in report]
+
+
+@pytest.mark.parametrize("name", ["q1", "q1_cka", "q2_width", "q2_data"])
+def test_routing_gives_the_records_of_the_previous_walk_on_the_published_tables(
+        published_tables, name):
+    from md_sklearn import pretrained
+
+    clf = pretrained(name)
+    for table in published_tables.values():
+        X = table[list(clf.feature_names_in_)].dropna()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FeatureRangeWarning)
+            report = explain(clf, X)
+        assert _as_walked(report) == _walked_records(clf, X)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([None, 0, 1, 2]), st.floats(-1, 2),
+                          st.floats(-40, 5), st.floats(3, 10)), min_size=1, max_size=20))
+def test_routing_gives_the_records_of_the_previous_walk_on_random_rows(rows):
+    # a row may take a split's threshold exactly (index 0-2: that split's feature), so the
+    # ``<=`` boundary itself is checked, not only values on either side of it
+    thresholds = {int(Q1.tree_["feature"][n]): float(Q1.tree_["threshold"][n])
+                  for n in np.flatnonzero(Q1.tree_["children_left"] >= 0)}
+    values = []
+    for at, *row in rows:
+        if at is not None and at in thresholds:
+            row[at] = thresholds[at]
+        values.append(row)
+    X = pd.DataFrame(values, columns=COLUMNS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FeatureRangeWarning)
+        report = explain(Q1, X)
+    assert _as_walked(report) == _walked_records(Q1, X)

@@ -1,4 +1,4 @@
-"""The paper's trees, exactly as paper-protocol.md §1 declares them."""
+"""The paper's trees, exactly as docs/hierarchies.rst prints them."""
 
 import pytest
 

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "tools" / "make_pretrained.py"
 
 #: Each pretrained tree: its label column, width limit and features, written out here
-#: independently of the package (the paper's trees, paper-protocol.md §1-§2).
+#: independently of the package (the paper's trees and rows, docs/hierarchies.rst and docs/table_b.rst).
 PAPER_TREES = {
     "q1": ("bs_failure", None, ["train_error", "mode_connectivity_peak", "hessian_t"]),
     "q1_cka": ("bs_failure", None, ["train_error", "mode_connectivity_peak", "CKA"]),

@@ -4,8 +4,12 @@
 - ``_flat``: a hierarchy as arrays (preorder node ids) and its fitting order;
 - ``_presets``: the paper's trees by name; ``_bounds``: search intervals on a user's scale;
 - ``_routing``: which leaf each sample reaches; ``_search``: the threshold searches;
-- ``_classifier``: :class:`MDTreeClassifier`; ``_ranges``: the out-of-range check;
-- ``_export``: a fitted tree as text; ``_pretrained``: the paper's fitted trees.
+- ``_classifier``: :class:`MDTreeClassifier`; ``_inputs``: checks of its ``X``;
+  ``_state``: its fitted attributes from thresholds and class counts;
+- ``_fitted``: facts of a fitted tree every reader shares (regimes, feature names,
+  leaf support and purity, the nodes a sample visits);
+- ``_ranges``: the out-of-range check; ``_export``: a fitted tree as text;
+  ``_pretrained``: the paper's fitted trees.
 
 ``md_sklearn._tree.MDTreeClassifier`` is the path pickles of trees saved before
 this folder existed refer to, so it stays importable from here.
