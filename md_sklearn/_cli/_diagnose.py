@@ -221,14 +221,14 @@ def load_tree(spec: str):
 
 def diagnose_command(args) -> int:
     from md_sklearn import explain
-    from md_sklearn._featurizer._metrics import METRIC_NAMES
+    from md_sklearn._featurizer._metrics import metric_names
 
     tree = load_tree(args.tree)
     columns = [str(c) for c in tree.feature_names_in_]
-    unknown = [c for c in columns if c not in METRIC_NAMES]
+    unknown = [c for c in columns if c not in metric_names()]
     if unknown:
         raise ValueError(f"the tree uses features {unknown} that the featurizer does not "
-                         f"compute; expected a tree over {list(METRIC_NAMES)}.")
+                         f"compute; expected a tree over {list(metric_names())}.")
     features = featurizer_for(args, columns).fit_transform(build_groups(args))
     report = explain(tree, features[columns])
     if args.format == "csv":
