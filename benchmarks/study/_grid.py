@@ -83,6 +83,8 @@ class StudyGrid:
     narrow_widths: int
     repetition_seeds: tuple = (42, 90, 38, 18, 72)
     bootstrap: int = 10000
+    #: ``{"featurizer": {...}}``: LandscapeFeaturizer options replacing the paper's
+    #: settings (tests only; part of the cache key when set).
     extra: dict = field(default_factory=dict)
 
     def settings(self):
@@ -97,9 +99,12 @@ class StudyGrid:
         The evaluation's settings (sample factors, repetition seeds, bootstrap) are
         not part of it: each evaluation is cached under a digest of its own inputs.
         """
-        return {"grids": {name: asdict(spec) for name, spec in self.grids.items()},
-                "format": STUDY_FORMAT, "seed": STUDY_SEED, "mnist1d_train": MNIST1D_TRAIN,
-                "collections": [list(c) for c in COLLECTIONS]}
+        settings = {"grids": {name: asdict(spec) for name, spec in self.grids.items()},
+                    "format": STUDY_FORMAT, "seed": STUDY_SEED, "mnist1d_train": MNIST1D_TRAIN,
+                    "collections": [list(c) for c in COLLECTIONS]}
+        if self.extra:
+            settings["extra"] = self.extra
+        return settings
 
 
 _BATCHES = (16, 32, 64, 128, 256, 512)

@@ -111,7 +111,7 @@ def featurize(folder, grid, collections, *, n_jobs, progress):
             tables[dataset, name] = pd.read_csv(path, index_col="group")
             continue
         table = _featurize_collection(collection, test, build_model, spec, folder, n_jobs,
-                                      progress)
+                                      progress, grid.extra.get("featurizer", {}))
         write_atomic(path, table.to_csv())
         tables[dataset, name] = table
     return tables
@@ -135,7 +135,8 @@ def curve_budget(spec, fraction, n_train, available):
     return {"curve_epochs": max(1, round(spec.curve_epochs / fraction))}
 
 
-def _featurize_collection(collection, test, build_model, spec, folder, n_jobs, progress):
+def _featurize_collection(collection, test, build_model, spec, folder, n_jobs, progress,
+                          options):
     from md_sklearn import LandscapeFeaturizer, ModelGroup
 
     available = LandscapeFeaturizer().get_params()
@@ -154,7 +155,7 @@ def _featurize_collection(collection, test, build_model, spec, folder, n_jobs, p
         featurizer = LandscapeFeaturizer(
             metrics=METRICS, device="cpu", random_state=STUDY_SEED, n_jobs=n_jobs,
             cache_dir=folder / "feature-cache", progress=progress,
-            **curve_budget(spec, fraction, n_train, available))
+            **curve_budget(spec, fraction, n_train, available), **options)
         parts.append(featurizer.fit_transform(groups))
     features = pd.concat(parts)
     table = collection.table.copy()

@@ -59,13 +59,16 @@ def bootstrap_ci(correct, *, n_boot=10000, level=0.95, random_state=0, indices=N
     dict
         ``accuracy``, ``low``, ``high`` (percent) and ``n_test``.
     """
-    per_config = _matrix(correct).mean(axis=0)
+    matrix = _matrix(correct)
+    # Sums before one division: exact for 0/1 data, so ties at 0 stay exactly 0.
+    per_config = matrix.sum(axis=0)
+    scale = matrix.shape[0] * per_config.size
     if indices is None:
         indices = resample_indices(per_config.size, n_boot, random_state)
-    resampled = per_config[indices].mean(axis=1)
+    resampled = per_config[indices].sum(axis=1) / scale
     alpha = (1.0 - level) / 2.0
     low, high = np.quantile(resampled, [alpha, 1.0 - alpha])
-    return {"accuracy": 100.0 * float(per_config.mean()), "low": 100.0 * float(low),
+    return {"accuracy": 100.0 * float(per_config.sum() / scale), "low": 100.0 * float(low),
             "high": 100.0 * float(high), "n_test": int(per_config.size)}
 
 
@@ -88,13 +91,19 @@ def paired_bootstrap(correct_a, correct_b, *, n_boot=10000, level=0.95, random_s
             f"expected both methods scored on the same test configurations, got {a.shape[1]} "
             f"and {b.shape[1]}; pair them on one test set."
         )
-    difference = a.mean(axis=0) - b.mean(axis=0)
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(
+            f"expected both methods scored in the same repetitions, got {a.shape[0]} and "
+            f"{b.shape[0]}; pair them repetition by repetition."
+        )
+    difference = a.sum(axis=0) - b.sum(axis=0)  # exact for 0/1 data
+    scale = a.shape[0] * difference.size
     if indices is None:
         indices = resample_indices(difference.size, n_boot, random_state)
-    resampled = difference[indices].mean(axis=1)
+    resampled = difference[indices].sum(axis=1) / scale
     alpha = (1.0 - level) / 2.0
     low, high = np.quantile(resampled, [alpha, 1.0 - alpha])
-    return {"difference": 100.0 * float(difference.mean()), "low": 100.0 * float(low),
+    return {"difference": 100.0 * float(difference.sum() / scale), "low": 100.0 * float(low),
             "high": 100.0 * float(high), "p_not_positive": float(np.mean(resampled <= 0)),
             "n_test": int(difference.size)}
 
