@@ -64,7 +64,7 @@ def test_paths_without_build_model_need_the_pickle_opt_in(tmp_path, data):
         ("model.pt", {}, TypeError, "expected members to be a list"),
         ({"weight": 1}, {}, TypeError, "expected members to be a list"),
         ([3.0], {}, TypeError, r"members\[0\] to be a torch.nn.Module, a state dict"),
-        (["model.h5"], {"build_model": linear}, ValueError, r"\.pt, \.pth, \.safetensors file"),
+        (["model.h5"], {"build_model": linear}, ValueError, r"\.pt, \.pth, \.ckpt, \.safetensors file"),
         ([{}], {}, ValueError, r"expected build_model for members\[0\], got a state dict"),
         (["m.pt"], {"build_model": "Linear"}, TypeError, "build_model to be a callable"),
         (["m.pt"], {"build_model": linear, "name": 3}, TypeError, "name to be a str"),

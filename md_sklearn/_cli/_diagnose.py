@@ -106,13 +106,13 @@ def discover_groups(paths) -> list[tuple[str, list[Path], dict]]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.suffix in CHECKPOINT_SUFFIXES)
+            files = sorted(p for p in path.iterdir() if p.suffix.lower() in CHECKPOINT_SUFFIXES)
             if not files:
                 raise ValueError(f"group folder {str(path)!r} holds no checkpoint files; "
                                  f"expected files ending in {', '.join(CHECKPOINT_SUFFIXES)}.")
             groups.append((path.name, files, _group_settings(path)))
         elif path.is_file():
-            if path.suffix not in CHECKPOINT_SUFFIXES:
+            if path.suffix.lower() not in CHECKPOINT_SUFFIXES:
                 raise ValueError(f"expected a checkpoint ending in "
                                  f"{', '.join(CHECKPOINT_SUFFIXES)}, got {str(path)!r}.")
             loose.append(path)

@@ -25,7 +25,7 @@ with MD tree (Zhou et al., ICML 2024).
 
 _GROUPS_HELP = """\
 A group is one training configuration trained from several seeds. Give each group as
-a folder holding its members' checkpoints (*.safetensors, *.pt, *.pth), or give
+a folder holding its members' checkpoints (*.safetensors, *.pt, *.pth, *.ckpt), or give
 checkpoint files, which then form one group. A folder may carry a group.json with
 "model_kwargs" (passed to the factory), "data" (a data file, relative to the
 folder) and "meta" (columns copied to the feature table); `md-sklearn demo` writes

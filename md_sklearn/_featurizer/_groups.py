@@ -11,9 +11,11 @@ __all__ = ["CHECKPOINT_FORMATS", "CHECKPOINT_SUFFIXES", "ModelGroup", "missing_c
 
 #: Checkpoint formats, one home for every reader and writer: format -> the file endings
 #: it is read from; the first is the ending written (``md_sklearn.collections``).
-CHECKPOINT_FORMATS = {"torch": (".pt", ".pth"), "safetensors": (".safetensors",)}
+#: ``.ckpt`` is PyTorch Lightning's ending for a ``torch.save`` file.
+CHECKPOINT_FORMATS = {"torch": (".pt", ".pth", ".ckpt"), "safetensors": (".safetensors",)}
 
-#: File endings a checkpoint path may have: ``torch.save`` files and safetensors files.
+#: File endings a checkpoint path may have (lower case): ``torch.save`` files and
+#: safetensors files.
 CHECKPOINT_SUFFIXES = tuple(suffix for suffixes in CHECKPOINT_FORMATS.values()
                             for suffix in suffixes)
 
@@ -74,10 +76,14 @@ class ModelGroup:
         The models of the group, trained from different seeds; at least one
         (connectivity and CKA need at least two). A member is a module, a state
         dict (a mapping of parameter names to tensors), or a path to a checkpoint:
-        a ``.pt``/``.pth`` file written by :func:`torch.save` (a state dict, or a
-        dict holding one under ``"state_dict"``, ``"model_state_dict"`` or
-        ``"model"``) or a ``.safetensors`` file (needs the ``safetensors``
-        package). Paths are made absolute when the group is made.
+        a ``.pt``/``.pth``/``.ckpt`` file written by :func:`torch.save` (a state
+        dict, or a dict holding one under a common key such as ``"state_dict"`` --
+        PyTorch Lightning -- ``"model_state_dict"`` or ``"model"``) or a
+        ``.safetensors`` file (needs the ``safetensors`` package). Keys saved from
+        a wrapped module (``module.`` from DataParallel/DDP, ``_orig_mod.`` from
+        ``torch.compile``, ``model.`` from a Lightning module) are matched to the
+        built module by removing that one prefix, with a warning saying so. Paths
+        are made absolute when the group is made.
     data : torch.utils.data.Dataset
         The training data the members saw, ``(input, label)`` pairs, exactly as they
         saw it (same subset, same labels, no augmentation, normalised as the models
@@ -85,7 +91,7 @@ class ModelGroup:
     build_model : callable or None, default=None
         Called with no argument, returns a fresh module of the members'
         architecture into which each state dict or checkpoint is loaded (strictly:
-        every name and shape must match). Needed when a member is a state dict or
+        every name, after removing a common prefix, and shape must match). Needed when a member is a state dict or
         a path, unless ``allow_pickle=True`` and the files hold whole modules.
         With ``n_jobs`` it travels to the workers, so it must be picklable by
         joblib (a function of an importable module or a
@@ -99,7 +105,7 @@ class ModelGroup:
         Metadata (width, batch size, data fraction, ...) copied into the feature
         table as columns.
     allow_pickle : bool, default=False
-        Read ``.pt``/``.pth`` files with ``torch.load(weights_only=False)``. By
+        Read ``torch.save`` files (``.pt``, ``.pth``, ``.ckpt``) with ``torch.load(weights_only=False)``. By
         default checkpoints are read with ``weights_only=True``, which accepts
         tensors and plain containers only: a full pickle can run arbitrary code
         when it is loaded, so a checkpoint from an untrusted source could take
