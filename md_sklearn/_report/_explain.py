@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from md_sklearn._report._confidence import (
+    FRAGILE_LEVEL,
+    check_fragile_level,
+    flip_probabilities,
+    margins_in_se,
+    standard_errors_for,
+)
 from md_sklearn._report._records import DiagnosisRecord, DiagnosisReport, PathStep
 from md_sklearn._report._words import DIAGNOSIS_WORDS
 from md_sklearn._tree._classifier import MDTreeClassifier
 from md_sklearn._tree._fitted import (
     column_names,
+    leaf_boxes,
     leaf_label,
     leaf_purity,
     leaf_regimes,
@@ -21,7 +30,7 @@ from md_sklearn._tree._fitted import (
 __all__ = ["explain"]
 
 
-def explain(clf, X):
+def explain(clf, X, X_se=None, *, fragile_level=FRAGILE_LEVEL):
     """Diagnose each sample and say why: the path, the regime, the evidence, the action.
 
     For every row of ``X`` the report gives the splits the sample passed (each
@@ -32,6 +41,18 @@ def explain(clf, X):
     each feature far outside the training range (the cases
     :class:`~md_sklearn.exceptions.FeatureRangeWarning` warns about, which it
     also issues).
+
+    With standard errors ``X_se`` every feature is read as a measurement: an
+    independent Gaussian around its value with its standard error. Each step of
+    the path then also gives its margin in standard errors, and each record the
+    probability that the diagnosis (the predicted class) would change were the
+    features measured again -- computed exactly from the tree's axis-aligned
+    leaf regions, not sampled -- and the feature whose noise alone flips it most
+    often, the measurement to repeat or refine. A diagnosis whose flip
+    probability exceeds ``fragile_level`` (0.2 by default: worse than one chance
+    in five) is printed as FRAGILE. A standard error of 0 is a feature known
+    exactly; with every standard error 0 the flip probabilities are 0 and the
+    records are those made without ``X_se`` plus the uncertainty fields.
 
     Labels of the published label columns get words: ``bs_failure`` (``small``:
     batch size too large, decrease it; ``large``: batch size too small, increase
@@ -48,6 +69,14 @@ def explain(clf, X):
     X : {array-like, DataFrame} of shape (n_samples, n_features)
         The samples, as for ``clf.predict``. A DataFrame's index labels name
         the samples; otherwise they are numbered from 0.
+    X_se : DataFrame or array-like, optional
+        Standard errors of the features the tree reads: a DataFrame with one
+        ``<column>_se`` column per feature the tree tests (other columns are
+        ignored, so the output of ``LandscapeFeaturizer(return_uncertainty=True)``
+        can be passed as it is, as both ``X`` and ``X_se``), with X's rows and
+        index; or an array of the shape of X. Finite and >= 0.
+    fragile_level : float, default=0.2
+        Flip probability above which a diagnosis is reported as fragile.
 
     Returns
     -------
@@ -62,7 +91,10 @@ def explain(clf, X):
     sklearn.exceptions.NotFittedError
         If ``clf`` is not fitted.
     ValueError
-        For ``X`` that ``clf.predict`` would refuse (missing feature, NaN).
+        For ``X`` that ``clf.predict`` would refuse (missing feature, NaN); for
+        ``X_se`` missing a tested feature's column, with other rows or index than
+        ``X``, or holding a negative or non-finite standard error; for a
+        ``fragile_level`` outside (0, 1).
 
     Examples
     --------
@@ -81,6 +113,8 @@ def explain(clf, X):
     >>> report.to_frame()["action"].tolist()
     ['batch size too large: decrease it', 'batch size too large: decrease it']
     """
+    fragile_level = check_fragile_level(fragile_level)
+    index = X.index if isinstance(X, pd.DataFrame) else None
     if isinstance(clf, Pipeline):
         check_is_fitted(clf)
         if len(clf) > 1:
@@ -100,30 +134,62 @@ def explain(clf, X):
 
     regime, names = leaf_regimes(clf), column_names(clf)
     words = _words_for(clf.classes_)
+    paths = row_paths(clf, values)
+    se = confidence = None
+    if X_se is not None:
+        se, confidence = _confidence(clf, values, X_se, names, paths, index, fragile_level)
     records = []
-    for row, (sample, nodes) in enumerate(zip(samples, row_paths(clf, values))):
+    for row, (sample, nodes) in enumerate(zip(samples, paths)):
         leaf = int(nodes[-1])
         label = leaf_label(clf, leaf)
         source, action = words.get(str(label), (f"predicted: {label}", None))
         records.append(DiagnosisRecord(
-            sample=sample, path=_path_steps(clf.tree_, names, values[row], nodes), leaf=leaf,
-            regime=regime[leaf], support=leaf_support(clf, leaf),
+            sample=sample,
+            path=_path_steps(clf.tree_, names, values[row], nodes,
+                             None if se is None else se[row]),
+            leaf=leaf, regime=regime[leaf], support=leaf_support(clf, leaf),
             purity=leaf_purity(clf, leaf), predicted=label,
             failure_source=source, action=action, notes=tuple(notes[row]),
+            **({} if confidence is None else confidence[row]),
         ))
     return DiagnosisReport(records)
 
 
-def _path_steps(tree, names, values, nodes):
+def _confidence(clf, values, X_se, names, paths, index, fragile_level):
+    """The checked standard errors and, per row, the record's uncertainty fields."""
+    tree = clf.tree_
+    tested = sorted({int(tree["feature"][n]) for n in np.flatnonzero(tree["children_left"] >= 0)})
+    se = standard_errors_for(X_se, names, tested, values.shape[0], index)
+    leaves, low, high = leaf_boxes(clf)
+    leaf_class = tree["leaf_class"][leaves]
+    predicted = tree["leaf_class"][np.array([int(nodes[-1]) for nodes in paths], dtype=np.intp)]
+    other = leaf_class[None, :] != predicted[:, None]
+    total, by_column = flip_probabilities(values, se, low, high, tested, other)
+    fields = []
+    for row in range(values.shape[0]):
+        alone = tuple((names[j], float(by_column[j][row])) for j in tested)
+        best = max(alone, key=lambda item: item[1], default=(None, 0.0))
+        p = float(total[row])
+        fields.append({"flip_probability": p, "fragile": p > fragile_level,
+                       "refine": best[0] if best[1] > 0 else None, "flip_by_feature": alone})
+    return se, fields
+
+
+def _path_steps(tree, names, values, nodes, se=None):
     """One :class:`PathStep` per split of a row's path; the side taken is the routing's."""
     steps = []
     for node, child in zip(nodes[:-1], nodes[1:]):
-        value = float(values[tree["feature"][node]])
+        column = tree["feature"][node]
+        value = float(values[column])
         threshold = float(tree["threshold"][node])
         went_left = child == tree["children_left"][node]
+        margin = value - threshold
+        extra = {} if se is None else {
+            "standard_error": float(se[column]),
+            "margin_se": margins_in_se(margin, float(se[column]))}
         steps.append(PathStep(
-            int(node), names[tree["feature"][node]], value, threshold,
-            "<=" if went_left else ">", value - threshold,
+            int(node), names[column], value, threshold,
+            "<=" if went_left else ">", margin, **extra,
         ))
     return tuple(steps)
 

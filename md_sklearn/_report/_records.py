@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import pandas as pd
 
 __all__ = ["DiagnosisRecord", "DiagnosisReport", "PathStep"]
 
 
-@dataclass(frozen=True)
+def _repr_skipping_unset(obj, optional):
+    """The dataclass repr, leaving out the uncertainty fields while they hold their default
+    (records made without standard errors print as they always did)."""
+    parts = []
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if f.name in optional and value == f.default:
+            continue
+        parts.append(f"{f.name}={value!r}")
+    return f"{type(obj).__name__}({', '.join(parts)})"
+
+
+@dataclass(frozen=True, repr=False)
 class PathStep:
     """One split a sample passed: its feature's value against the threshold.
 
@@ -29,6 +41,11 @@ class PathStep:
     margin : float
         ``value - threshold``: how far the sample lies from the boundary, in
         the feature's units (at most 0 on the left, above 0 on the right).
+    standard_error : float or None
+        The standard error of ``value`` (``explain(..., X_se=...)``); None without.
+    margin_se : float or None
+        ``margin / standard_error``: the margin in standard errors (``±inf`` for a
+        feature known exactly, 0 on the threshold); None without standard errors.
 
     Examples
     --------
@@ -43,15 +60,25 @@ class PathStep:
     threshold: float
     direction: str
     margin: float
+    standard_error: float | None = None
+    margin_se: float | None = None
 
     def __str__(self):
+        if self.standard_error is None:
+            return (
+                f"{self.feature} = {self.value:.4g} {self.direction} {self.threshold:.4g} "
+                f"(margin {self.margin:+.4g})"
+            )
         return (
-            f"{self.feature} = {self.value:.4g} {self.direction} {self.threshold:.4g} "
-            f"(margin {self.margin:+.4g})"
+            f"{self.feature} = {self.value:.4g} ± {self.standard_error:.2g} {self.direction} "
+            f"{self.threshold:.4g} (margin {self.margin:+.4g} = {self.margin_se:+.3g} SE)"
         )
 
+    def __repr__(self):
+        return _repr_skipping_unset(self, ("standard_error", "margin_se"))
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class DiagnosisRecord:
     """The diagnosis of one sample and how the tree reached it.
 
@@ -82,6 +109,22 @@ class DiagnosisRecord:
         One sentence per feature whose value lies far outside the training
         range (the same cases :class:`~md_sklearn.exceptions.FeatureRangeWarning`
         reports).
+    flip_probability : float or None
+        With standard errors (``explain(..., X_se=...)``): the probability that the
+        diagnosis (the predicted class) would change if the features were measured
+        again, each an independent Gaussian around its value with its standard
+        error; exact for the tree's leaf regions. None without standard errors.
+    fragile : bool or None
+        Whether ``flip_probability`` exceeds the level passed to :func:`explain`
+        (``fragile_level``, 0.2 by default). None without standard errors.
+    refine : str or None
+        The feature whose noise alone flips the diagnosis most often: the
+        measurement to repeat or refine to settle it. None without standard
+        errors or when no single feature's noise can flip it.
+    flip_by_feature : tuple of (str, float)
+        For each feature the tree tests, the flip probability with only that
+        feature's noise (the others held at their values); empty without
+        standard errors.
 
     Examples
     --------
@@ -105,6 +148,29 @@ class DiagnosisRecord:
     failure_source: str
     action: str | None
     notes: tuple
+    flip_probability: float | None = None
+    fragile: bool | None = None
+    refine: str | None = None
+    flip_by_feature: tuple = ()
+
+    def __repr__(self):
+        return _repr_skipping_unset(
+            self, ("flip_probability", "fragile", "refine", "flip_by_feature"))
+
+    def confidence(self):
+        """The confidence line of the printed record (None without standard errors)."""
+        if self.flip_probability is None:
+            return None
+        p = self.flip_probability
+        if not self.fragile:
+            return f"robust: the diagnosis flips with probability {p:.3g} under the features' noise"
+        text = (f"FRAGILE: the diagnosis flips with probability {p:.3g} under the features' "
+                "noise")
+        if self.refine is not None:
+            alone = dict(self.flip_by_feature)[self.refine]
+            text += (f"; repeat or refine the measurement of {self.refine} to settle it (its "
+                     f"noise alone flips it with probability {alone:.3g})")
+        return text
 
     def __str__(self):
         lines = [f"sample {self.sample}: {self.failure_source}"]
@@ -118,6 +184,9 @@ class DiagnosisRecord:
             evidence = "no training sample reached this leaf"
         lines.append(f"  regime:  {self.regime} (leaf {self.leaf}, predicts {self.predicted}); "
                      f"{evidence}")
+        confidence = self.confidence()
+        if confidence is not None:
+            lines.append(f"  confidence: {confidence}")
         lines.extend(f"  warning: {note}" for note in self.notes)
         return "\n".join(lines)
 
@@ -178,7 +247,8 @@ class DiagnosisReport(Sequence):
             Index ``sample``; columns ``predicted``, ``failure_source``,
             ``action``, ``regime``, ``leaf``, ``purity``, ``support``, ``path``
             (the steps as text, ``"; "``-separated) and ``notes`` (the
-            out-of-range sentences, ``"; "``-separated, empty when none).
+            out-of-range sentences, ``"; "``-separated, empty when none); with
+            standard errors also ``flip_probability``, ``fragile`` and ``refine``.
         """
         rows = [
             {
@@ -197,5 +267,10 @@ class DiagnosisReport(Sequence):
         ]
         columns = ["sample", "predicted", "failure_source", "action", "regime", "leaf",
                    "purity", "support", "path", "notes"]
+        if any(r.flip_probability is not None for r in self.records):
+            for row, r in zip(rows, self.records):
+                row.update(flip_probability=r.flip_probability, fragile=r.fragile,
+                           refine=r.refine)
+            columns += ["flip_probability", "fragile", "refine"]
         return pd.DataFrame(rows, columns=columns).set_index("sample")
 

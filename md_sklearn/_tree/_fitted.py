@@ -21,6 +21,7 @@ from md_sklearn._tree._routing import route, route_paths
 __all__ = [
     "column_names",
     "feature_names_in",
+    "leaf_boxes",
     "leaf_label",
     "leaf_purity",
     "leaf_regimes",
@@ -120,6 +121,48 @@ def leaf_regimes(clf):
     """
     leaves = np.flatnonzero(clf.tree_["children_left"] < 0)
     return {int(node): regime for regime, node in enumerate(leaves, start=1)}
+
+
+def leaf_boxes(clf):
+    """Every leaf's region of feature space as an axis-aligned box.
+
+    A sample reaches a leaf exactly when, for every column ``j``,
+    ``low[k, j] < x[j] <= high[k, j]`` (the routing's ``feature <= threshold`` rule:
+    left is ``<=``, right is ``>``); untested columns have ``(-inf, inf]``.
+
+    Returns
+    -------
+    leaves : ndarray of int, shape (n_leaves,)
+        Leaf node ids, left to right (regime order).
+    low, high : ndarray of float, shape (n_leaves, n_features_in_)
+        The open lower and closed upper bound of each leaf's box.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from md_sklearn import Leaf, MDTreeClassifier, Split
+    >>> tree = Split(0, 0.5, (0, 1), Leaf("a"), Split(0, 0.7, (0, 1), Leaf("b"), Leaf("a")))
+    >>> clf = MDTreeClassifier(tree).fit([[0.1], [0.6], [0.9]], ["a", "b", "a"])
+    >>> leaves, low, high = leaf_boxes(clf)
+    >>> t = clf.thresholds_.tolist()
+    >>> leaves.tolist(), low[:, 0].tolist() == [-np.inf, *t], high[:, 0].tolist() == [*t, np.inf]
+    ([1, 3, 4], True, True)
+    """
+    t = clf.tree_
+    left, right = t["children_left"], t["children_right"]
+    n_nodes, n_features = left.shape[0], int(clf.n_features_in_)
+    low = np.full((n_nodes, n_features), -np.inf)
+    high = np.full((n_nodes, n_features), np.inf)
+    for node in range(n_nodes):  # preorder: a parent comes before its children
+        if left[node] < 0:
+            continue
+        column, threshold = int(t["feature"][node]), float(t["threshold"][node])
+        for child in (left[node], right[node]):
+            low[child], high[child] = low[node], high[node]
+        high[left[node], column] = min(high[node, column], threshold)
+        low[right[node], column] = max(low[node, column], threshold)
+    leaves = np.flatnonzero(left < 0)
+    return leaves, low[leaves], high[leaves]
 
 
 def leaf_label(clf, node):
