@@ -141,12 +141,24 @@ def test_unseeded_runs_reuse_the_first_values(groups, tmp_path, counted):
 
 def test_a_failed_group_leaves_nothing_and_finished_ones_stay(groups, tmp_path, counted):
     cache = tmp_path / "cache"
+    x, y = digits()[0].tensors
+    wrong_labels = TensorDataset(x, y + 20)  # beyond the 10 classes: fails while computing
+    groups[2] = ModelGroup(groups[2].members, wrong_labels, build_model=build_cnn, name="g2")
+    with pytest.raises(ValueError, match=r"group 'g2'"):
+        featurizer(cache).fit_transform(groups)
+    written = {json.loads((cache / n).read_text())["group"] for n in cache_files(cache)}
+    assert written == {"g0", "g1"} and len(cache_files(cache)) == 6
+
+
+def test_an_unreadable_checkpoint_stops_the_run_before_any_work(groups, tmp_path, counted):
+    """Checkpoints are read when the content keys are made (issue 14, point 2), so a
+    truncated file is reported at once, not after the groups before it were computed."""
+    cache = tmp_path / "cache"
     bad = Path(groups[2].members[1])
     bad.write_bytes(bad.read_bytes()[:64])
     with pytest.raises(ValueError, match=r"group 'g2', member 1 .*complete checkpoint"):
         featurizer(cache).fit_transform(groups)
-    written = {json.loads((cache / n).read_text())["group"] for n in cache_files(cache)}
-    assert written == {"g0", "g1"} and len(cache_files(cache)) == 6
+    assert counted == [] and cache_files(cache) == []
 
 
 def test_damaged_cache_files_are_recomputed(groups, tmp_path, counted):

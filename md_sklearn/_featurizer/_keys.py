@@ -1,8 +1,12 @@
 """Content keys of model groups and the seeds derived from them.
 
-A group's *content key* hashes what its features depend on: the bytes of every
-checkpoint file (or the tensors of every state dict or module), the architecture
-``build_model`` returns, and the tensors of the training data. Names, paths and the
+A group's *content key* hashes what its features depend on: each member's weights as
+the metrics see them -- the module's class, printed structure and trainable flags and
+the bytes of every tensor of its state dict once loaded -- and the tensors of the
+training data. A checkpoint file is read and loaded into ``build_model()`` to be
+hashed, so one set of weights gives one key (and the same seeds, so the same features)
+whether it is a module, a state dict, a ``.pt`` or ``.safetensors`` file, or a dict
+nested in a Lightning ``.ckpt`` with prefixed keys. Names, paths, file formats and the
 order of the groups are not part of any key, so renaming or moving files keeps the
 cache valid, and the seeds derived from the key do not depend on them either.
 """
@@ -90,24 +94,42 @@ class Hasher:
         return self._sha.hexdigest()
 
 
-def _module_digest(module, hasher):
-    hasher.tag("module", type(module).__module__, type(module).__qualname__, repr(module))
+#: Canonical member digests of checkpoint files already loaded in this process, keyed by
+#: the file's bytes (SHA-256), the pickle setting and the architecture: a rerun in the
+#: same process hashes each file instead of loading it again. Bounded (our choice).
+_FILE_DIGESTS: dict = {}
+_FILE_DIGESTS_MAX = 4096
+
+
+def _module_digest(module) -> str:
+    """Digest of a module as the metrics see it: class, structure, trainable flags, tensors."""
+    hasher = Hasher("member", "module", type(module).__module__, type(module).__qualname__,
+                    repr(module))
     hasher.tag("trainable", *(p.requires_grad for p in module.parameters()))
     for name, tensor in module.state_dict().items():
         hasher.tag(name)
         hasher.tensor(tensor)
+    return hasher.hexdigest()
+
+
+def _file_digest(path) -> str:
+    hasher = Hasher("file")
+    hasher.file(path)
+    return hasher.hexdigest()
 
 
 class ContentKeys:
     """Content keys of the groups of one featurization call.
 
     Datasets and architectures shared by several groups are hashed once (memoised
-    by identity for the duration of the call).
+    by identity for the duration of the call). What loading a checkpoint did to its
+    keys (a prefix removed) is collected in :attr:`notes`, one list per group label.
     """
 
     def __init__(self):
         self._datasets = {}
         self._architectures = {}
+        self.notes = {}
 
     def dataset(self, data) -> str:
         entry = self._datasets.get(id(data))
@@ -124,48 +146,74 @@ class ContentKeys:
             entry = self._datasets[id(data)] = (data, hasher.hexdigest())
         return entry[1]
 
-    def architecture(self, build_model) -> str:
-        """What ``build_model()`` builds: class, printed structure, trainable flags."""
+    def _architecture(self, build_model):
+        """``(key, module)``: what ``build_model()`` builds (class, printed structure,
+        trainable flags) and one instance of it, into which members are loaded to be hashed."""
         entry = self._architectures.get(id(build_model))
         if entry is None:
-            from torch import nn
+            from md_sklearn._featurizer._checkpoints import build
 
-            model = build_model()
-            if not isinstance(model, nn.Module):
-                raise TypeError(
-                    f"expected build_model() to return a torch.nn.Module, got "
-                    f"{type(model).__name__}."
-                )
+            model = build(build_model, "the members")
             hasher = Hasher("architecture", type(model).__module__, type(model).__qualname__,
-                             repr(model))
+                            repr(model))
             hasher.tag("trainable", *(p.requires_grad for p in model.parameters()))
-            entry = self._architectures[id(build_model)] = (build_model, hasher.hexdigest())
-        return entry[1]
+            entry = self._architectures[id(build_model)] = (build_model, hasher.hexdigest(),
+                                                            model)
+        return entry[1], entry[2]
 
-    def group(self, group, label: str) -> str:
-        """Content key of a :class:`ModelGroup`: its members, architecture and training data.
+    def architecture(self, build_model) -> str:
+        """Key of what ``build_model()`` builds: class, printed structure, trainable flags."""
+        return self._architecture(build_model)[0]
 
-        ``eval_data`` is not part of it (only the test metrics depend on it). Errors
-        (a missing checkpoint file, a failing ``build_model``) name the group and member.
-        """
+    def member(self, member, group, notes=None) -> str:
+        """Canonical digest of one member: the weights once loaded, however they were stored."""
         from torch import nn
 
+        if isinstance(member, nn.Module):
+            return _module_digest(member)
+        if isinstance(member, Mapping):
+            return self._loaded_digest(member, group, notes)
+        memo = (_file_digest(member), group.allow_pickle,
+                self.architecture(group.build_model) if group.build_model is not None else None)
+        found = _FILE_DIGESTS.get(memo)
+        if found is None:
+            file_notes = []
+            found = (self._loaded_digest(member, group, file_notes), tuple(file_notes))
+            if len(_FILE_DIGESTS) >= _FILE_DIGESTS_MAX:
+                _FILE_DIGESTS.clear()
+            _FILE_DIGESTS[memo] = found
+        if notes is not None:
+            notes.extend(found[1])
+        return found[0]
+
+    def _loaded_digest(self, member, group, notes):
+        from md_sklearn._featurizer._checkpoints import build, load_state, member_state
+
+        state, origin = member_state(member, group.allow_pickle)
+        if isinstance(state, Mapping):
+            if group.build_model is None:
+                build(None, origin)  # raises: names the member and the fix
+            _, model = self._architecture(group.build_model)
+            state = load_state(model, state, origin, notes)
+        return _module_digest(state)
+
+    def group(self, group, label: str) -> str:
+        """Content key of a :class:`ModelGroup`: its members' weights and its training data.
+
+        ``eval_data`` is not part of it (only the test metrics depend on it). Errors
+        (a missing checkpoint file, a failing ``build_model``, keys that do not fit)
+        name the group and member. Notes on the members' keys go to ``notes[label]``.
+        """
+        from md_sklearn._featurizer._state_keys import group_notes
+
         hasher = Hasher("group", len(group.members))
-        loaded_later = [m for m in group.members if not isinstance(m, nn.Module)]
-        if loaded_later and group.build_model is not None:
-            with context(f"group {label!r}, build_model()"):
-                hasher.tag("architecture", self.architecture(group.build_model))
+        member_notes = {}
         for index, member in enumerate(group.members):
-            hasher.tag("member", index)
+            member_notes[index] = []
             with context(f"group {label!r}, {group.describe_member(index)}"):
-                if isinstance(member, nn.Module):
-                    _module_digest(member, hasher)
-                elif isinstance(member, Mapping):
-                    hasher.tag("state_dict")
-                    hasher.value(member)
-                else:
-                    hasher.file(member)
+                hasher.tag("member", index, self.member(member, group, member_notes[index]))
         hasher.tag("data", self.dataset(group.data))
+        self.notes[label] = group_notes(label, member_notes)
         return hasher.hexdigest()
 
 

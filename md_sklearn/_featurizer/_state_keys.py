@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-__all__ = ["KeyMatch", "KeyMismatch", "key_difference", "match_keys"]
+__all__ = ["KeyMatch", "KeyMismatch", "group_notes", "key_difference", "match_keys"]
 
 #: Keys shown per list in a difference (our choice: enough to see the pattern).
 _SHOWN = 3
@@ -135,3 +135,17 @@ def _prefix_hint(unexpected, missing) -> str | None:
         return (f"most missing keys start with {prefix!r}: build_model() may return a wrapper "
                 "of the saved module (return the inner module instead)")
     return None
+
+
+def group_notes(label, member_notes) -> list[str]:
+    """One warning per distinct note over a group's members (``{index: [note, ...]}``)."""
+    by_note = {}
+    for index, notes in sorted(member_notes.items()):
+        for note in notes:
+            by_note.setdefault(note, []).append(index)
+    out = []
+    for note, indexes in by_note.items():
+        which = (f"member {indexes[0]}" if len(indexes) == 1
+                 else f"members {', '.join(map(str, indexes))}")
+        out.append(f"group {label!r}, {which}: {note}.")
+    return out

@@ -85,8 +85,9 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seed of the random parts (Hessian batches and probes, curve training, CKA
         batches). Each group's seeds are derived from ``random_state`` and a hash of
-        the group's content, so the values do not depend on the order of the groups,
-        on ``n_jobs`` or on the backend. ``None`` (or a RandomState) draws a base seed
+        the group's content (the weights as loaded and the training data), so the
+        values do not depend on the order of the groups, on ``n_jobs``, on the backend
+        or on how the weights were stored. ``None`` (or a RandomState) draws a base seed
         per call.
     n_jobs : int or None, default=None
         Groups computed in parallel with joblib; ``None`` means 1 unless in a
@@ -95,8 +96,9 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
     cache_dir : str, os.PathLike or None, default=None
         Folder where each finished group's values are written at once (one small JSON
         file per metric unit, written atomically), keyed by the content hash of the
-        checkpoints and data, every option that changes the value, the seed and the
-        metric code. A rerun, or an interrupted run restarted, computes only what is
+        members' weights (as loaded: the same weights stored as a module, a state dict,
+        a ``.pt``, ``.safetensors`` or ``.ckpt`` file share one key) and data, every
+        option that changes the value, the seed and the metric code. A rerun, or an interrupted run restarted, computes only what is
         missing. Nothing about a failed group is written. ``None``: no cache.
     progress : bool, default=True
         A tqdm bar over the groups (and, when the groups run in this process, a bar
@@ -425,6 +427,8 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
                 self._fail(error, label)
                 failed[index] = True
                 continue
+            for note in keys.notes.get(label, ()):
+                warnings.warn(note, UserWarning, stacklevel=3)
             missing = []
             for unit in wanted:
                 described = unit_named(unit)

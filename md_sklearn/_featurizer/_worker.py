@@ -57,13 +57,6 @@ def compute_group(task: GroupTask) -> GroupOutcome:
     return GroupOutcome(task.index, values, None, tuple(notes))
 
 
-def member_note(label, indexes, note) -> str:
-    """One warning for what was done to several members' checkpoints."""
-    which = f"member {indexes[0]}" if len(indexes) == 1 else \
-        f"members {', '.join(map(str, indexes))}"
-    return f"group {label!r}, {which}: {note}."
-
-
 def _device(device: str, index: int) -> str:
     """``"auto"``/``"cuda"``: one CUDA device per group, by group index modulo the count."""
     import torch
@@ -79,21 +72,19 @@ def _compute(task: GroupTask):
 
     group, label = task.group, task.label
     device = _device(task.device, task.index)
-    models, key_notes = [], {}
+    models = []
     for index, member in enumerate(group.members):
         with context(f"group {label!r}, {group.describe_member(index)}"):
-            member_notes = []
-            model = load_member(member, group.build_model, group.allow_pickle, member_notes)
+            # what was done to the keys was said when the group's content key was made
+            model = load_member(member, group.build_model, group.allow_pickle)
             if model is not member:  # built here, so ours to move
                 model.to(device)
-        for note in member_notes:
-            key_notes.setdefault(note, []).append(index)
         models.append(model)
     if len(models) > 1:
         with context(f"group {label!r}"):
             check_same_architecture(
                 models, [group.describe_member(i) for i in range(len(models))])
-    notes, values = [member_note(label, indexes, note) for note, indexes in key_notes.items()], {}
+    notes, values = [], {}
     for unit in task.units:
         values[unit] = unit_named(unit).compute(task, models, device, notes)
     return values, notes
