@@ -295,9 +295,17 @@ def _evaluate(case, grid, pool, test, label, k):
     return result
 
 
+@functools.cache
+def _pretrained(task):
+    """The paper's fitted tree for ``task`` (loaded once per process)."""
+    from md_sklearn import pretrained
+
+    return pretrained(task)
+
+
 def _predict(method, task, label, train, test, seed):
     from benchmarks._tableb import features, make_pipeline
-    from md_sklearn import FeatureRangeWarning, MDTreeClassifier, bounds_from_data, pretrained
+    from md_sklearn import FeatureRangeWarning, MDTreeClassifier, bounds_from_data
 
     y = train[label]
     if method == "majority":
@@ -305,7 +313,7 @@ def _predict(method, task, label, train, test, seed):
         winner = sorted(counts[counts == counts.max()].index)[0]
         return [str(winner)] * len(test)
     if method == "pretrained":
-        tree = pretrained(task)
+        tree = _pretrained(task)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FeatureRangeWarning)
             return [str(p) for p in tree.predict(test[list(features("md_tree", task))])]
