@@ -106,7 +106,39 @@ def format_tables(report):
                     f"   {METHOD_TITLES[method]} - {METHOD_TITLES[comparison['baseline']]}: "
                     f"{comparison['difference']:+.2f} pts [{comparison['low']:+.2f}, "
                     f"{comparison['high']:+.2f}] -> {comparison['verdict']}")
+    lines += ["", *headline(report)]
     return "\n".join(lines)
+
+
+#: The pre-declared primary analysis (docs/study.rst): label rule, method, cases.
+PRIMARY_RULE = "tolerance"
+PRIMARY_METHOD = "md_tree"
+
+
+def headline(report):
+    """The primary analysis in a few lines: MD tree (brent) minus the best baseline per case."""
+    lines = [f"== primary analysis (label rule {PRIMARY_RULE}; {METHOD_TITLES[PRIMARY_METHOD]} "
+             "minus the best DecisionTree baseline, paired 95 % bootstrap interval)"]
+    counts = {}
+    for case in report["cases"].get(PRIMARY_RULE, []):
+        if not case["primary"]:
+            continue
+        if "comparisons" not in case:
+            lines.append(f"   {case['case']:<24} not evaluable: {case.get('skipped')}")
+            counts["not evaluable"] = counts.get("not evaluable", 0) + 1
+            continue
+        comparison = case["comparisons"][PRIMARY_METHOD]
+        ours = case["methods"][PRIMARY_METHOD]["mean"]
+        theirs = case["methods"][comparison["baseline"]]["mean"]
+        lines.append(
+            f"   {case['case']:<24} {ours:6.2f} vs {theirs:6.2f} "
+            f"({METHOD_TITLES[comparison['baseline']]}): {comparison['difference']:+.2f} pts "
+            f"[{comparison['low']:+.2f}, {comparison['high']:+.2f}], n={case['n_test']} "
+            f"-> {comparison['verdict']}")
+        counts[comparison["verdict"]] = counts.get(comparison["verdict"], 0) + 1
+    lines.append("   verdicts: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+                                    or "none yet"))
+    return lines
 
 
 def draw_figures(report, output):
