@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -105,7 +105,8 @@ class ModeConnectivityResult(_FloatResult):
     losses : tuple of float
         Mean train cross-entropy at each point.
     middle : Mapping of str to torch.Tensor
-        The fitted middle point θ₁, one CPU tensor per parameter name (read-only view).
+        The fitted middle point θ₁, one CPU tensor per parameter name (read-only view);
+        left out of ``repr``.
     epochs : int
         Epochs of curve training.
     init : str
@@ -116,7 +117,7 @@ class ModeConnectivityResult(_FloatResult):
     points: tuple[float, ...]
     errors: tuple[float, ...]
     losses: tuple[float, ...]
-    middle: Mapping[str, torch.Tensor]
+    middle: Mapping[str, torch.Tensor] = field(repr=False)  # a model's worth of numbers
     epochs: int
     init: str
 

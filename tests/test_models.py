@@ -258,5 +258,5 @@ def test_importing_md_sklearn_does_not_import_torch():
 def test_clear_import_error_without_torch():
     # as on an installation without the torch extra
     message = import_message_without("torch", "md_sklearn.models")
-    assert "md_sklearn.models needs PyTorch" in message
-    assert "pip install md-sklearn[torch]" in message
+    assert "md_sklearn.models needs torch" in message
+    assert 'pip install "md-sklearn[torch]"' in message

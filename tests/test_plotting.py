@@ -433,5 +433,5 @@ def test_plotting_without_matplotlib_names_the_plot_extra(monkeypatch):
                  or m.startswith(("md_sklearn.plotting.", "matplotlib"))]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
-    with pytest.raises(ImportError, match=r"pip install 'md-sklearn\[plot\]'"):
+    with pytest.raises(ImportError, match=r'pip install "md-sklearn\[plot\]"'):
         importlib.import_module("md_sklearn.plotting")

@@ -55,7 +55,8 @@ def train_curve(worker: PointEvaluator, layout: ParameterLayout, end_a: torch.Te
             from tqdm.auto import tqdm
         except ImportError as exc:
             raise ImportError(
-                "progress=True needs tqdm; install it (pip install tqdm) or pass progress=False."
+                'progress=True needs tqdm, which is not installed; install it with: pip install '
+                '"md-sklearn[torch]" (or pip install tqdm), or pass progress=False.'
             ) from exc
         epoch_range = tqdm(epoch_range, desc="curve training", unit="epoch")
     worker.set_mode(True)

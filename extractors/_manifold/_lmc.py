@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -17,7 +17,7 @@ __all__ = ["LmcOutcome", "largest_clique", "linear_loss_barrier", "connect_copie
 
 @dataclass(frozen=True)
 class LmcOutcome:
-    copies: torch.Tensor  # (n_copies, P)
+    copies: torch.Tensor = field(repr=False)  # (n_copies, P)
     losses: tuple[float, ...]  # per copy
     barriers: tuple[float, ...]  # per pair, lexicographic
     connected: tuple[bool, ...]  # per pair

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -20,7 +20,7 @@ __all__ = ["RadiusOutcome", "directional_radii"]
 @dataclass(frozen=True)
 class RadiusOutcome:
     radii: tuple[float, ...]
-    boundary_points: torch.Tensor  # (n_directions, P): anchor + radius * direction
+    boundary_points: torch.Tensor = field(repr=False)  # (n_directions, P): anchor + radius * direction
     losses: tuple[float, ...]  # at the accepted radius; NaN where the radius is 0
 
 

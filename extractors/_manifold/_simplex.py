@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -30,7 +30,7 @@ __all__ = ["SimplexOutcome", "grow_simplex"]
 
 @dataclass(frozen=True)
 class SimplexOutcome:
-    vertices: torch.Tensor  # (1 + accepted, P): the anchor first
+    vertices: torch.Tensor = field(repr=False)  # (1 + accepted, P): the anchor first
     worst_losses: tuple[float, ...]  # per accepted vertex
     log_volume: float
 

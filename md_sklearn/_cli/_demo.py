@@ -117,7 +117,9 @@ def run_demo(output="md-demo", *, quick=False, grid=None, n_jobs=-1, progress=Tr
     >>> summary["grid"]["widths"]
     (2, 4)
     """
-    import torch  # noqa: F401  (the demo needs the torch extra)
+    from md_sklearn._utils._extras import require
+
+    require("torch", "md-sklearn demo")  # one line naming the extra, not "No module named"
 
     from md_sklearn.collections import build_collection, load_digits_data
 
@@ -148,7 +150,7 @@ def run_demo(output="md-demo", *, quick=False, grid=None, n_jobs=-1, progress=Tr
     results = {task: _fit_and_transfer(task, tables["clean"], tables["noisy"], out)
                for task in ("q1", "q2_width")}
     examples = _examples(results["q1"], tables["noisy"])
-    figures = _draw(results, tables, out) if plots else {}
+    figures, skipped = _draw(results, tables, out) if plots else ({}, "--no-plots was given")
     timings["total_s"] = time.perf_counter() - started
 
     summary = {
@@ -156,7 +158,8 @@ def run_demo(output="md-demo", *, quick=False, grid=None, n_jobs=-1, progress=Tr
         "collections": {name: _label_counts(table) for name, table in tables.items()},
         "tasks": {task: {k: v for k, v in result.items() if k != "clf"}
                   for task, result in results.items()},
-        "examples": examples, "figures": figures, "timings": timings,
+        "examples": examples, "figures": figures, "figures_skipped": skipped,
+        "timings": timings,
     }
     write_json_atomic(out / "summary.json", _plain(summary))
     for name, table in tables.items():
@@ -291,15 +294,17 @@ def _examples(result, noisy):
 
 
 def _draw(results, tables, out):
-    try:
-        import matplotlib
+    """``(figures, None)``, or ``({}, why)`` when matplotlib is missing."""
+    from md_sklearn._utils._extras import available, missing_package
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+    if not available("matplotlib"):
+        return {}, str(missing_package("matplotlib", "drawing the figures"))
+    import matplotlib
 
-        from md_sklearn.plotting import plot_regimes, plot_tree
-    except ImportError:
-        return {}
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from md_sklearn.plotting import plot_regimes, plot_tree
     figures = {}
     for task, result in results.items():
         clf = result.get("clf")
@@ -316,7 +321,7 @@ def _draw(results, tables, out):
             fig.suptitle(f"{task} tree on the {name} collection")
             figures[f"{task}_regimes_{name}"] = _save(
                 fig, out / "figures" / f"{task}_regimes_{name}.png")
-    return figures
+    return figures, None
 
 
 def _save(fig, path):
@@ -380,6 +385,9 @@ def _print_report(summary, results, stream):
             say(f"-- {example['group']} (true label: {example['true_label']})")
             say(example["report"])
     say()
-    say(f"figures: {', '.join(summary['figures'].values()) or 'none'}")
+    if summary["figures"]:
+        say(f"figures: {', '.join(summary['figures'].values())}")
+    else:
+        say(f"figures: none ({summary.get('figures_skipped') or 'nothing to draw'})")
     say(f"summary: {Path(summary['output']) / 'summary.json'}; "
         f"total {summary['timings']['total_s']:.1f} s")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -25,11 +26,24 @@ def import_factory(spec: str):
     if not sep or not module_name or not attribute:
         raise ValueError(f"expected --model as MODULE:FACTORY, got {spec!r}; "
                          "for example md_sklearn.models:small_cnn.")
+    # like python -m: the current folder first, so mymodels.py beside the user is found
+    # (the md-sklearn script's own folder is what Python puts on the path instead)
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name is not None and module_name.startswith(error.name):
+            raise ValueError(
+                f"cannot import module {module_name!r} of --model {spec!r}: no "
+                f"{module_name.replace('.', '/')}.py in the current folder ({os.getcwd()}) or on "
+                "the Python path; run from the folder that holds it, or add that folder to "
+                "PYTHONPATH.") from None
+        raise ValueError(f"module {module_name!r} of --model {spec!r} was found but its own "
+                         f"imports failed ({error}); install what it needs.") from None
     except ImportError as error:
-        raise ValueError(f"cannot import module {module_name!r} of --model {spec!r} ({error}); "
-                         "check the name, or run from the folder that holds it.") from None
+        raise ValueError(f"cannot import module {module_name!r} of --model {spec!r} "
+                         f"({error}).") from None
     factory = module
     for part in attribute.split("."):
         factory = getattr(factory, part, None)
@@ -148,6 +162,9 @@ def _group_settings(folder: Path) -> dict:
 def build_groups(args):
     """The :class:`~md_sklearn.ModelGroup` list of a diagnose/featurize command."""
     from md_sklearn import ModelGroup
+    from md_sklearn._utils._extras import require
+
+    require("torch", f"md-sklearn {args.command}")
 
     factory = import_factory(args.model)
     common_kwargs = parse_kwargs(args.model_kwargs, "--model-kwargs")
@@ -172,7 +189,9 @@ def featurizer_for(args, metrics):
     """A :class:`~md_sklearn.LandscapeFeaturizer` with the command's options."""
     from md_sklearn import LandscapeFeaturizer
 
-    options = {} if args.curve_epochs is None else {"curve_epochs": args.curve_epochs}
+    options = {name: value for name, value in (
+        ("curve_epochs", args.curve_epochs), ("curve_steps", args.curve_steps),
+        ("hessian_max_probes", args.hessian_probes)) if value is not None}
     return LandscapeFeaturizer(metrics=tuple(metrics), device=args.device,
                                random_state=args.random_state, n_jobs=args.n_jobs,
                                cache_dir=args.cache_dir, progress=not args.no_progress,

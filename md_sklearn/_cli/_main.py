@@ -42,10 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback when a command fails")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # --debug is accepted after the sub-command too (SUPPRESS: an absent one keeps the
+    # value parsed before the sub-command)
+    debug = dict(action="store_true", default=argparse.SUPPRESS,
+                 help="show the full traceback when a command fails")
 
     demo = commands.add_parser(
         "demo", help="train, featurize and diagnose small CNNs on scikit-learn's digits",
-        description="Builds a clean and a 10%%-label-noise collection of small CNNs on "
+        description="Builds a clean and a 10 % label-noise collection of small CNNs on "
         "scikit-learn's 8x8 digits, computes their loss-landscape features, fits MD tree "
         "on the clean collection (few-shot) and diagnoses the noisy one. Everything is "
         "cached in the output folder, so a rerun takes seconds.")
@@ -59,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
                       "(default: -1, one per core)")
     demo.add_argument("--no-progress", action="store_true", help="hide progress bars")
     demo.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
+    demo.add_argument("--debug", **debug)
 
     for name, summary in (
             ("diagnose", "features and a diagnosis report for groups of checkpoints"),
@@ -70,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "(one group together)")
         sub.add_argument("--model", required=True, metavar="MODULE:FACTORY",
                          help="a function returning a fresh model of the checkpoints' "
-                         "architecture, e.g. md_sklearn.models:small_cnn")
+                         "architecture, e.g. md_sklearn.models:small_cnn, or mymodels:make_net "
+                         "for mymodels.py in the current folder (imported as python -m does)")
         sub.add_argument("--model-kwargs", default=None, metavar="JSON",
                          help='keyword arguments of the factory, e.g. \'{"width": 4}\' '
                          "(a group.json may set its own)")
@@ -87,10 +93,18 @@ def build_parser() -> argparse.ArgumentParser:
                          help="seed of the metrics' random draws (default: 0)")
         sub.add_argument("--curve-epochs", type=int, default=None, metavar="N",
                          help="epochs of the connectivity curve fit (default: the paper's 50)")
+        sub.add_argument("--curve-steps", type=int, default=None, metavar="N",
+                         help="a curve-training budget in optimizer steps that does not shrink "
+                         "with the data: the fewest whole epochs giving at least N steps "
+                         "(the paper's: 19550; overrides --curve-epochs)")
+        sub.add_argument("--hessian-probes", type=int, default=None, metavar="N",
+                         help="most Hessian-vector products per member (Hutchinson probes, "
+                         "power iterations; default: the paper's 100)")
+        sub.add_argument("--debug", **debug)
         sub.add_argument("--no-progress", action="store_true", help="hide progress bars")
         sub.add_argument("--allow-pickle", action="store_true",
-                         help="read .pt checkpoints that need full pickle (can run code: "
-                         "only for files you trust)")
+                         help="read .pt/.pth/.ckpt checkpoints that need full pickle (can run "
+                         "code: only for files you trust)")
         if name == "diagnose":
             sub.add_argument("--tree", default="q1", metavar="NAME|FILE",
                              help="a pretrained paper tree (q1, q1_cka, q2_width, q2_data) "

@@ -14,6 +14,7 @@ from torch import nn
 
 from md_sklearn._featurizer._groups import CHECKPOINT_FORMATS, missing_checkpoint
 from md_sklearn._featurizer._state_keys import KeyMismatch, match_keys
+from md_sklearn._utils._extras import missing_package
 
 __all__ = ["build", "load_member", "load_state", "member_state", "read_checkpoint",
            "read_state_dict"]
@@ -41,8 +42,8 @@ def read_checkpoint(path: str, allow_pickle: bool):
                 f"expected a checkpoint of tensors that loads with weights_only=True, got "
                 f"{path!r}, which needs pickle (it stores Python objects, e.g. a whole module); "
                 "re-save it with torch.save(model.state_dict(), path), or, only if you trust "
-                "the file, pass ModelGroup(..., allow_pickle=True): unpickling a file can run "
-                "arbitrary code."
+                "the file, pass ModelGroup(..., allow_pickle=True) (md-sklearn: --allow-pickle): "
+                "unpickling a file can run arbitrary code."
             ) from error
         raise _unreadable(path, error) from error
     except (RuntimeError, EOFError, ValueError, OSError) as error:
@@ -61,10 +62,7 @@ def _read_safetensors(path):
     try:
         from safetensors.torch import load_file
     except ImportError as error:
-        raise ImportError(
-            f"reading {path!r} needs the safetensors package; install it "
-            "(pip install safetensors) or save the checkpoint with torch.save."
-        ) from error
+        raise missing_package("safetensors", f"reading {path!r}") from error
     try:
         return load_file(path, device="cpu")
     except Exception as error:  # safetensors raises its own SafetensorError

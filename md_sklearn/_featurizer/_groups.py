@@ -7,6 +7,8 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
+from md_sklearn._utils._extras import available, missing_package
+
 __all__ = ["CHECKPOINT_FORMATS", "CHECKPOINT_SUFFIXES", "ModelGroup", "missing_checkpoint"]
 
 #: Checkpoint formats, one home for every reader and writer: format -> the file endings
@@ -37,6 +39,8 @@ def _is_module(value) -> bool:
 
 def _check_dataset(value, name):
     dataset_type = _torch_attr("utils.data.Dataset")
+    if dataset_type is None and not available("torch"):
+        raise missing_package("torch", "ModelGroup")
     if dataset_type is None or not isinstance(value, dataset_type):
         raise TypeError(
             f"expected {name} to be a torch.utils.data.Dataset, got {type(value).__name__}; "

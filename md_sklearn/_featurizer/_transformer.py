@@ -8,7 +8,6 @@ import os
 import re
 import sys
 import warnings
-from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
@@ -31,6 +30,7 @@ from md_sklearn._featurizer._metrics import (
     unit_of,
 )
 from md_sklearn._featurizer._worker import GroupTask
+from md_sklearn._utils._extras import available, progress_bar
 
 __all__ = ["LandscapeFeaturizer"]
 
@@ -495,7 +495,7 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
         """Outcomes of the tasks, each as soon as it is finished (any order)."""
         if not tasks:
             return
-        bar_wanted = self.progress and _stderr_is_terminal()
+        bar_wanted = self.progress and _stderr_is_terminal() and available("tqdm")
         with _progress_bar(len(tasks), bar_wanted) as bar:
             if effective_n_jobs(self.n_jobs) == 1:
                 for task in tasks:
@@ -563,16 +563,4 @@ def _stderr_is_terminal() -> bool:
 
 
 def _progress_bar(total, wanted):
-    if wanted:
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            wanted = False
-    if not wanted:
-        return nullcontext(_SilentBar())
-    return tqdm(total=total, desc="landscape features", unit="group")
-
-
-class _SilentBar:
-    def update(self, n=1):
-        return None
+    return progress_bar(total=total, wanted=wanted, desc="landscape features", unit="group")

@@ -9,7 +9,6 @@ import pandas as pd
 import torch
 from torch import nn
 from torch.utils.data import TensorDataset
-from tqdm.auto import tqdm
 
 from extractors.utils import (
     check_dataset,
@@ -25,6 +24,7 @@ from extractors.utils import (
     to_model_input,
 )
 from md_sklearn._utils._atomic import write_json_atomic, write_text_atomic
+from md_sklearn._utils._extras import progress_bar
 from md_sklearn.collections._checkpoints import (
     CHECKPOINT_SUFFIXES,
     fingerprint,
@@ -282,8 +282,8 @@ def build_collection(build_model, train_data, test_data, *, widths, batch_sizes,
                                       output_dir, checkpoint_format, device)
         for member in todo
     )
-    with tqdm(total=len(todo), desc="training models", unit="model",
-              disable=not progress or not todo) as bar:
+    with progress_bar(total=len(todo), wanted=progress and bool(todo), desc="training models",
+                      unit="model") as bar:
         for _ in joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
             bar.update()
 

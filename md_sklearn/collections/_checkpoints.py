@@ -10,6 +10,7 @@ import torch
 from md_sklearn._featurizer._checkpoints import read_state_dict
 from md_sklearn._featurizer._groups import CHECKPOINT_FORMATS
 from md_sklearn._utils._atomic import atomic_path
+from md_sklearn._utils._extras import missing_package
 
 try:
     import safetensors.torch as _safetensors
@@ -32,10 +33,7 @@ def save_checkpoint(model, path, checkpoint_format):
     with atomic_path(path) as temporary:
         if checkpoint_format == "safetensors":
             if _safetensors is None:  # pragma: no cover - exercised only without safetensors
-                raise ImportError(
-                    "this collection stores safetensors checkpoints but safetensors is not "
-                    "installed; install it with `pip install md-sklearn[torch]`."
-                )
+                raise missing_package("safetensors", "saving safetensors checkpoints")
             _safetensors.save_file(state, str(temporary))
         else:
             torch.save(state, temporary)

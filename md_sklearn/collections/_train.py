@@ -5,7 +5,6 @@ import math
 import warnings
 
 import torch
-from tqdm.auto import tqdm
 
 from extractors.utils import (
     check_dataset,
@@ -23,6 +22,7 @@ from extractors.utils import (
     summed_error_and_loss,
     to_model_input,
 )
+from md_sklearn._utils._extras import progress_bar
 
 CHECKPOINTS = ("last", "lowest_train_loss")
 """The values of ``checkpoint`` that :func:`train_classifier` accepts."""
@@ -144,7 +144,7 @@ def train_classifier(model, data, *, epochs, batch_size, lr=0.05, momentum=0.9,
     shuffle = generator(seed)
     best_loss, best_state = math.inf, None
     running_loss = math.nan
-    bar = tqdm(range(epochs), desc="train", unit="epoch", disable=not progress, leave=False)
+    bar = progress_bar(range(epochs), wanted=progress, desc="train", unit="epoch", leave=False)
     with fork_rng_seeded(seed, device):
         for _ in bar:
             trained.train()
