@@ -131,6 +131,10 @@ def explain(clf, X, X_se=None, *, fragile_level=FRAGILE_LEVEL):
     if samples is None:
         samples = list(range(values.shape[0]))
     notes = _notes_per_row(clf._range_findings(values), values.shape[0])
+    at_bound = clf._bound_note()  # thresholds fitted on a search bound: say so in every record
+    if at_bound is not None:
+        for row_notes in notes:
+            row_notes.append(at_bound)
 
     regime, names = leaf_regimes(clf), column_names(clf)
     words = _words_for(clf.classes_)

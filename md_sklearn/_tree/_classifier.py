@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
@@ -11,6 +9,9 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from md_sklearn._tree._bound_hits import at_bound, bound_note
+from md_sklearn._tree._columns import bound_names, resolve_columns
+from md_sklearn._tree._encoded import encoded_label_names
 from md_sklearn._tree._fitted import (
     feature_names_in,
     route_leaves,
@@ -53,6 +54,13 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
         of minus the training accuracy. ``"exhaustive"`` takes, for each split,
         the globally best threshold in its bounds (midpoints between sorted
         training values), breaking ties towards the Brent answer.
+    classes : array-like or None, default=None
+        Every class the tree may predict, when a training set lacks some.
+    feature_names : sequence of str or None, default=None
+        The names of the columns of X, in order, for a hierarchy that names its
+        features when X comes as an array without names -- as inside
+        ``BaggingClassifier`` or ``cross_val_predict`` on arrays. With a DataFrame
+        X they must equal its columns (or be left None).
 
     Attributes
     ----------
@@ -69,6 +77,17 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
         Column names seen in ``fit`` (DataFrame input only).
     train_score_ : float
         Training accuracy of the fitted tree.
+    encoded_labels_ : ndarray or None
+        When ``y`` held the integer codes of the leaf labels (a meta-estimator's
+        ``LabelEncoder``; see Notes), the labels the codes stand for (code ``i`` is
+        ``encoded_labels_[i]``); None otherwise.
+    thresholds_at_bound_ : ndarray of bool of shape (n_splits,)
+        Per split in fitting order: its threshold was fitted on an end of its
+        bounds while no training value of its feature lies inside them -- the
+        usual sign of features on another scale (a ``StandardScaler`` before a
+        paper tree), though few-shot fits of the paper's trees have some too.
+        :func:`explain` notes it in every record and :func:`export_text` under
+        the tree.
     feature_min_, feature_max_ : ndarray of shape (``n_features_in_``,)
         Smallest and largest training value of each feature the tree tests;
         NaN for the columns it does not test. Prediction warns when a value
@@ -109,6 +128,21 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
     other side by more than 0.05 scales. No value of the paper's transfer from
     the clean to the noisy collection, nor of cross-validation on either, is.
 
+    scikit-learn's meta-estimators work with a tree whose hierarchy names its
+    features and labels. ``BaggingClassifier``, ``VotingClassifier``,
+    ``StackingClassifier``, ``CalibratedClassifierCV`` and
+    ``cross_val_predict(method="predict_proba")`` fit their estimators on
+    ``LabelEncoder`` codes ``0 .. k-1``: when every leaf names a non-integer
+    label and ``y`` holds integer codes below the number of classes (the
+    ``classes`` parameter, else the leaf labels), code ``i`` is read as the
+    ``i``-th class in sorted order -- the encoder's order -- and the tree
+    predicts codes, as those meta-estimators expect (``encoded_labels_`` names
+    them). Where X travels as an array (``BaggingClassifier`` always), bind the
+    names with ``feature_names``. A column named ``<prefix>__<feature>``, as a
+    ``ColumnTransformer`` names its output, is used for ``feature`` when it is the
+    only such column; several are refused with the fix
+    (``verbose_feature_names_out=False``).
+
     Examples
     --------
     >>> import numpy as np
@@ -129,12 +163,24 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
         "hierarchy": [None, StrOptions(set(PRESET_NAMES)), Split],
         "threshold_search": [StrOptions({"brent", "exhaustive"})],
         "classes": [None, "array-like"],
+        "feature_names": [None, "array-like"],
     }
 
-    def __init__(self, hierarchy=None, threshold_search="brent", classes=None):
+    def __init__(self, hierarchy=None, threshold_search="brent", classes=None,
+                 feature_names=None):
         self.hierarchy = hierarchy
         self.threshold_search = threshold_search
         self.classes = classes
+        self.feature_names = feature_names
+
+    #: Parameters added after the first release -> their default, so trees pickled
+    #: before they existed load with today's behaviour.
+    _ADDED_PARAMETERS = {"feature_names": None}
+
+    def __setstate__(self, state):
+        for name, default in self._ADDED_PARAMETERS.items():
+            state.setdefault(name, default)
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -177,7 +223,13 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
 
         split_columns = columns[tree.split_nodes]
         feature_min, feature_max = training_range(X, split_columns)
-        self.classes_, y_codes = self._encode_classes(y)
+        self.encoded_labels_ = encoded_label_names(
+            y, [tree.labels[node] for node in tree.leaf_nodes], self.classes)
+        if self.encoded_labels_ is None:
+            self.classes_, y_codes = self._encode_classes(y)
+        else:  # LabelEncoder codes from a meta-estimator: predict codes too
+            self.classes_ = np.arange(self.encoded_labels_.size, dtype=y.dtype)
+            y_codes = y.astype(np.intp)
         leaf_targets = self._leaf_targets(tree)
         n_classes = self.classes_.size
 
@@ -199,7 +251,7 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
         )
         np.add.at(value, (nodes, y_codes[rows]), 1)
         fitted = fitted_state(root, tree, columns, thresholds, value, leaf_targets, self.classes_)
-        return self._set_fitted(fitted, feature_min, feature_max)
+        return self._set_fitted(fitted, feature_min, feature_max, tree)
 
     @classmethod
     def _from_fitted_state(cls, *, hierarchy, classes, feature_names, thresholds, leaf_counts,
@@ -250,17 +302,35 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
             root, tree, estimator._resolve_columns(tree), node_thresholds, value,
             estimator._leaf_targets(tree), estimator.classes_,
         )
-        return estimator._set_fitted(fitted, low, high)
+        return estimator._set_fitted(fitted, low, high, tree)
 
-    def _set_fitted(self, fitted, feature_min, feature_max):
-        """Set the attributes of :func:`~md_sklearn._tree._state.fitted_state` and the ranges."""
+    def _set_fitted(self, fitted, feature_min, feature_max, tree):
+        """Set the attributes of :func:`~md_sklearn._tree._state.fitted_state`, the ranges
+        and which thresholds sit on a search bound."""
         self.tree_ = fitted["tree_"]
         self.thresholds_ = fitted["thresholds_"]
         self.hierarchy_ = fitted["hierarchy_"]
         self.train_score_ = fitted["train_score_"]
         self.feature_min_ = feature_min
         self.feature_max_ = feature_max
+        columns = self.tree_["feature"][self.tree_["fit_order"]]
+        self.thresholds_at_bound_ = at_bound(
+            self.thresholds_, [tree.bounds[node] for node in self.tree_["fit_order"]],
+            feature_min[columns], feature_max[columns])
         return self
+
+    def _bound_note(self):
+        """The sentence about thresholds fitted on a search bound, or None."""
+        hits = getattr(self, "thresholds_at_bound_", None)
+        if hits is None or not hits.any():
+            return None
+        names = feature_names_in(self)
+        columns = self.tree_["feature"][self.tree_["fit_order"]]
+        features = [names[c] if names is not None else f"x[{c}]" for c in columns]
+        bounds_of = {int(node): split.bounds  # both in preorder
+                     for node, split in zip(split_nodes(self), iter_splits(self.hierarchy_))}
+        bounds = [bounds_of[int(node)] for node in self.tree_["fit_order"]]
+        return bound_note(features, self.thresholds_, bounds, hits)
 
     # ------------------------------------------------------------------ predict
     def apply(self, X):
@@ -378,34 +448,9 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
         return self.hierarchy
 
     def _resolve_columns(self, tree):
-        names = getattr(self, "feature_names_in_", None)
-        columns = np.zeros(tree.n_nodes, dtype=np.intp)
-        for node in tree.split_nodes:
-            feature = tree.features[node]
-            if isinstance(feature, numbers.Integral):
-                if feature >= self.n_features_in_:
-                    raise ValueError(
-                        f"Split(feature={feature}): expected a column index below "
-                        f"{self.n_features_in_} (X has {self.n_features_in_} columns), got {feature}."
-                    )
-                columns[node] = feature
-            elif names is None:
-                raise ValueError(
-                    f"Split(feature={feature!r}): expected X with column names because the "
-                    f"hierarchy names its features, got an array without names; pass a pandas "
-                    f"DataFrame with column {feature!r}, or declare the tree with integer column "
-                    f"indices."
-                )
-            else:
-                matches = np.flatnonzero(names == feature)
-                if matches.size == 0:
-                    raise ValueError(
-                        f"Split(feature={feature!r}): expected a column named {feature!r} in X, "
-                        f"got columns {list(map(str, names))}; select or compute that feature "
-                        f"first (e.g. with a ColumnTransformer)."
-                    )
-                columns[node] = matches[0]
-        return columns
+        names = bound_names(getattr(self, "feature_names_in_", None), self.feature_names,
+                            self.n_features_in_)
+        return resolve_columns(tree, names, self.n_features_in_)
 
     def _encode_classes(self, y):
         """``classes_`` and the code of each label of ``y``."""
@@ -422,7 +467,9 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
 
     def _leaf_targets(self, tree):
         """Class code per node for fixed-label leaves, -1 elsewhere; checks labels vs y."""
-        known = {label: code for code, label in enumerate(self.classes_.tolist())}
+        encoded = getattr(self, "encoded_labels_", None)
+        known = {label: code for code, label in enumerate(
+            (self.classes_ if encoded is None else encoded).tolist())}
         targets = np.full(tree.n_nodes, -1, dtype=np.intp)
         declared = set()
         for node in tree.leaf_nodes:

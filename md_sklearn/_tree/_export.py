@@ -85,4 +85,7 @@ def export_text(clf, *, feature_names=None, decimals=4):
         walk(right[node], indent + "|   ")
 
     walk(0, "")
+    note = clf._bound_note()  # thresholds fitted on a bound with no training value inside
+    if note is not None:
+        lines.append(f"note: {note}")
     return "\n".join(lines)

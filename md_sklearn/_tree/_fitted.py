@@ -37,7 +37,8 @@ __all__ = [
 
 # ------------------------------------------------------------------- feature names
 def feature_names_in(clf):
-    """The column names seen in ``fit`` as a list of str, or None when X had none.
+    """The column names seen in ``fit`` (or bound by the ``feature_names`` parameter) as a
+    list of str, or None when X had none.
 
     Examples
     --------
@@ -48,6 +49,10 @@ def feature_names_in(clf):
     True
     """
     names = getattr(clf, "feature_names_in_", None)
+    if names is None:  # names bound to the columns of an array (the feature_names parameter)
+        names = getattr(clf, "feature_names", None)
+        if names is not None and len(names) != getattr(clf, "n_features_in_", -1):
+            names = None
     return None if names is None else [str(name) for name in names]
 
 
