@@ -168,7 +168,8 @@ def cka(models, data, *, n_batches=CKA_N_BATCHES, batch_size=CKA_BATCH_SIZE,
     -------
     CKAResult
         ``value`` = mean over ordered pairs ``i != j``; ``matrix`` (pairwise, symmetric);
-        ``n_samples``; ``estimator``.
+        ``n_samples``; ``estimator``; ``standard_error`` (jackknife over the batches:
+        the batch draw and the mixup weights; NaN with one batch).
 
     Raises
     ------
@@ -213,14 +214,46 @@ def cka(models, data, *, n_batches=CKA_N_BATCHES, batch_size=CKA_BATCH_SIZE,
         )
 
     features = [_outputs(model, batches, outputs, device) for model in models]
-    k = len(models)
+    matrix = _pair_matrix(features, estimator)
+    value = _mean_off_diagonal(matrix)
+    return CKAResult(value=value, matrix=tuple(tuple(float(v) for v in row) for row in matrix),
+                     n_samples=n_samples, estimator=estimator,
+                     standard_error=_jackknife_over_batches(
+                         features, [x.shape[0] for x, _ in batches], estimator))
+
+
+def _pair_matrix(features, estimator) -> np.ndarray:
+    k = len(features)
     matrix = np.eye(k)
     for i in range(k):
         for j in range(i + 1, k):
             matrix[i, j] = matrix[j, i] = linear_cka(features[i], features[j], estimator)
-    value = float((matrix.sum() - np.trace(matrix)) / (k * (k - 1)))
-    return CKAResult(value=value, matrix=tuple(tuple(float(v) for v in row) for row in matrix),
-                     n_samples=n_samples, estimator=estimator)
+    return matrix
+
+
+def _mean_off_diagonal(matrix: np.ndarray) -> float:
+    k = matrix.shape[0]
+    return float((matrix.sum() - np.trace(matrix)) / (k * (k - 1)))
+
+
+def _jackknife_over_batches(features, sizes, estimator) -> float:
+    """Jackknife standard error of the mean CKA, leaving out one batch at a time."""
+    n_batches = len(sizes)
+    if n_batches < 2:
+        return math.nan
+    ends = np.cumsum(sizes)
+    left_out = []
+    for end, size in zip(ends, sizes):
+        keep = torch.ones(int(ends[-1]), dtype=torch.bool)
+        keep[end - size:end] = False
+        try:
+            left_out.append(_mean_off_diagonal(_pair_matrix([f[keep] for f in features],
+                                                            estimator)))
+        except ValueError:  # too few samples left (unbiased) or constant outputs
+            return math.nan
+    left_out = np.array(left_out)
+    return float(math.sqrt((n_batches - 1) / n_batches
+                           * np.sum((left_out - left_out.mean()) ** 2)))
 
 
 def _outputs(model, batches, outputs, device) -> torch.Tensor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -37,11 +38,14 @@ class ErrorLossResult(_FloatResult):
         Mean cross-entropy over the dataset.
     n_samples : int
         Number of samples evaluated.
+    standard_error : float
+        0: the error is exact for the given model and dataset (no randomness).
     """
 
     value: float
     loss: float
     n_samples: int
+    standard_error: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -53,8 +57,9 @@ class HessianTraceResult(_FloatResult):
     value : float
         Mean of the probe values ``vᵀHv`` (the trace estimate).
     standard_error : float
-        Sample standard deviation of the probe values over ``sqrt(n_probes)``;
-        NaN when only one probe was drawn.
+        Sample standard deviation of the probe values over ``sqrt(n_probes)``:
+        the probe noise of the trace of the drawn batch's Hessian (the batch
+        draw itself is not covered); NaN when only one probe was drawn.
     n_probes : int
         Number of probes that entered the mean.
     n_samples : int
@@ -81,12 +86,20 @@ class HessianEigenvalueResult(_FloatResult):
         Whether the relative-change rule stopped the iteration before ``max_iter``.
     n_samples : int
         Size of the batch the Hessian was taken on.
+    standard_error : float
+        Convergence error: the residual norm ``||Hv - value v||`` of the last
+        (unit) iterate, within which some eigenvalue of the batch's Hessian lies
+        (Krylov-Weinstein). Conservative: it reveals a run the relative-change
+        rule stopped on a plateau (the error then is about this size), but once
+        the iterate has converged the error is nearer ``residual² / gap`` and this
+        overstates it (up to 100x on tiny networks). The batch draw is not covered.
     """
 
     value: float
     n_iter: int
     converged: bool
     n_samples: int
+    standard_error: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -111,6 +124,10 @@ class ModeConnectivityResult(_FloatResult):
         Epochs of curve training.
     init : str
         How the middle point started: ``"random"`` or ``"linear"``.
+    standard_error : float
+        NaN: one curve cannot measure its own training noise; fit several pairs
+        (or seeds) and take the spread of their peaks over the square root of
+        their number (the featurizer does with ``connectivity_pairs="all"``).
     """
 
     value: float
@@ -120,6 +137,7 @@ class ModeConnectivityResult(_FloatResult):
     middle: Mapping[str, torch.Tensor] = field(repr=False)  # a model's worth of numbers
     epochs: int
     init: str
+    standard_error: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -144,6 +162,8 @@ class LinearBarrierResult(_FloatResult):
         Mean train cross-entropy at each point.
     end_errors : tuple of float
         Train errors at ``t = 0`` and ``t = 1`` (after the same BatchNorm re-estimate).
+    standard_error : float
+        0: the line and its errors are deterministic given the two models.
     """
 
     value: float
@@ -152,6 +172,7 @@ class LinearBarrierResult(_FloatResult):
     errors: tuple[float, ...]
     losses: tuple[float, ...]
     end_errors: tuple[float, float]
+    standard_error: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -169,12 +190,18 @@ class CKAResult(_FloatResult):
         Number of (mixed-up) samples the outputs were taken on.
     estimator : str
         ``"biased"`` or ``"unbiased"``.
+    standard_error : float
+        Jackknife over the batches: ``value`` recomputed leaving out one batch at
+        a time (every pair, so their correlation is kept), the spread of those
+        values times ``sqrt((B - 1) / B)``. Covers the batch draw and the mixup
+        weights; NaN with one batch.
     """
 
     value: float
     matrix: tuple[tuple[float, ...], ...]
     n_samples: int
     estimator: str
+    standard_error: float = math.nan
 
     def as_array(self) -> np.ndarray:
         """Return the pairwise matrix as a new ``float64`` NumPy array."""

@@ -49,7 +49,8 @@ def hessian_top_eigenvalue(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_iter
     Returns
     -------
     HessianEigenvalueResult
-        ``value``, ``n_iter``, ``converged``, ``n_samples``.
+        ``value``, ``n_iter``, ``converged``, ``n_samples``, ``standard_error``
+        (the convergence error: the residual norm of the last iterate).
 
     Raises
     ------
@@ -78,9 +79,9 @@ def hessian_top_eigenvalue(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_iter
         model.eval()
         gen = generator(seed)  # draws the batch, then the start vector
         problem = batch_loss(model, data, n_samples, gen, device)
-        value, n_iter, converged = _power_iteration(problem, max_iter, rtol, gen)
+        value, n_iter, converged, residual = _power_iteration(problem, max_iter, rtol, gen)
     return HessianEigenvalueResult(value=value, n_iter=n_iter, converged=converged,
-                                   n_samples=problem.n_samples)
+                                   n_samples=problem.n_samples, standard_error=residual)
 
 
 def _power_iteration(problem: BatchLoss, max_iter: int, rtol: float, gen: torch.Generator):
@@ -99,9 +100,11 @@ def _power_iteration(problem: BatchLoss, max_iter: int, rtol: float, gen: torch.
                 f"{iteration}; check the parameters for inf/NaN and the input normalisation."
             )
         if norm == 0.0:
-            return 0.0, iteration, True
+            return 0.0, iteration, True, 0.0
+        # residual of the Rayleigh quotient: an eigenvalue lies within it (Krylov-Weinstein)
+        residual = float(torch.linalg.vector_norm(product.double() - rayleigh * v.double()))
         v = product / norm
         if estimate is not None and relative_change(rayleigh, estimate) < rtol:
-            return rayleigh, iteration, True
+            return rayleigh, iteration, True, residual
         estimate = rayleigh
-    return estimate, max_iter, False
+    return estimate, max_iter, False, residual
