@@ -229,8 +229,12 @@ def evaluate_case(case, grid, labelled, folder):
     pool = labelled[case.train]
     test = labelled[case.test]
     columns = sorted(_columns(case.task) | {"width", "data", "bs", label})
-    pool = pool[pool[label] != "optimal"][columns].dropna()
-    test = test[test[label] != "optimal"][columns].dropna()
+    pool = pool[pool[label] != "optimal"][columns]
+    test = test[test[label] != "optimal"][columns]
+    # a metric that failed (NaN, e.g. a non-positive Hessian trace) drops its row, counted
+    dropped = {"pool": int(pool.isna().any(axis=1).sum()),
+               "test": int(test.isna().any(axis=1).sum())}
+    pool, test = pool.dropna(), test.dropna()
     k = sample_factor(case, grid)
     key = digest({"case": case.name, "sampling": case.sampling, "k": k, "task": case.task,
                   "seeds": list(grid.repetition_seeds), "methods": list(METHODS),
@@ -239,6 +243,7 @@ def evaluate_case(case, grid, labelled, folder):
     if path.is_file():
         return json.loads(path.read_text(encoding="utf-8"))
     result = _evaluate(case, grid, pool, test, label, k)
+    result["dropped_nan_rows"] = dropped
     write_atomic(path, json.dumps(result))
     return result
 
