@@ -17,6 +17,7 @@ BENCHMARKS = {
     "featurizer": "benchmarks.featurizer",
     "expansion": "benchmarks.expansion",
     "study": "benchmarks.study",
+    "cost": "benchmarks.cost",
 }
 
 __all__ = ["BENCHMARKS", "STARTED_AT"]
