@@ -30,8 +30,12 @@ RELATIVE_CHANGE_FLOOR = 1e-6
 #: Most probes evaluated in one vectorised call (our choice, measured with
 #: ``python -m benchmarks extractors``: larger blocks gave no further speed-up).
 MAX_PROBE_BLOCK = 16
-#: Memory the extra probes of one block may take, in bytes (our choice).
+#: Memory the extra probes of one block may take on the CPU, in bytes (our choice).
 PROBE_BLOCK_MEMORY_BYTES = 64 * 2**20
+#: On CUDA the budget is this fraction of the device's free memory when the trace
+#: starts (``torch.cuda.mem_get_info``), so the block grows on a large device and
+#: shrinks on a busy one (our choice).
+PROBE_BLOCK_FREE_MEMORY_FRACTION = 0.25
 
 # --- mode connectivity -----------------------------------------------------------
 #: Epochs of curve training (paper: 50 for the full 50k-image set; the research

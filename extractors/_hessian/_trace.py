@@ -11,6 +11,7 @@ from .._results import HessianTraceResult
 from ..defaults import (
     HESSIAN_N_SAMPLES,
     MAX_PROBE_BLOCK,
+    PROBE_BLOCK_FREE_MEMORY_FRACTION,
     PROBE_BLOCK_MEMORY_BYTES,
     TRACE_MAX_PROBES,
     TRACE_RTOL,
@@ -39,8 +40,8 @@ def hessian_trace(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_probes=TRACE_
     second-order forward mode through the traced network (no backward pass); a model
     with an operation that has no forward rule (LayerNorm, say) or with control flow
     on tensor values falls back to exact Hessian-vector products.  Several probes are
-    evaluated per call with :func:`torch.func.vmap` when the block fits a small
-    memory budget.
+    evaluated per call with :func:`torch.func.vmap` when the block fits a memory
+    budget (64 MiB on the CPU, a quarter of the free memory on a CUDA device).
 
     Parameters
     ----------
@@ -104,10 +105,20 @@ def hessian_trace(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_probes=TRACE_
                               n_probes=n_probes, n_samples=problem.n_samples)
 
 
+def _probe_block_memory(device: torch.device) -> int:
+    """Bytes the extra probes of one vmap block may take: a fixed budget on the CPU, a
+    fraction of the free memory on a CUDA device."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(PROBE_BLOCK_FREE_MEMORY_FRACTION * free)
+    return PROBE_BLOCK_MEMORY_BYTES
+
+
 def _probe_block_size(problem: BatchLoss, max_probes: int) -> int:
     element_bytes = problem.flat.element_size()
     per_probe = (3 * problem.activation_elements + 2 * problem.flat.numel()) * element_bytes
-    return max(1, min(MAX_PROBE_BLOCK, max_probes, PROBE_BLOCK_MEMORY_BYTES // max(per_probe, 1)))
+    budget = _probe_block_memory(problem.flat.device)
+    return max(1, min(MAX_PROBE_BLOCK, max_probes, budget // max(per_probe, 1)))
 
 
 def _quadratic_form_function(problem: BatchLoss):
