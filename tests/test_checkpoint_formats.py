@@ -173,3 +173,10 @@ def test_key_difference_hints_at_a_wrapper_built_by_build_model():
     assert "most missing keys start with 'inner.'" in text
     with pytest.raises(KeyMismatch):
         match_keys(["w", "b"], ["inner.w", "inner.b"])
+
+
+def test_difference_says_what_is_left_after_the_likely_prefix():
+    state = {f"backbone.{k}": v for k, v in net().state_dict().items() if k != "fc.bias"}
+    with pytest.raises(ValueError, match=r"start with 'backbone\.'.*without it, still missing: "
+                                         r"'fc\.bias'"):
+        load_member(state, Net, False)

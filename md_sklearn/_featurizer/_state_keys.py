@@ -107,7 +107,7 @@ def key_difference(state_keys, model_keys) -> str:
     if unexpected:
         parts.append(f"{len(unexpected)} of the checkpoint's {len(state_keys)} key(s) unknown "
                      f"to the module ({_listing(unexpected)})")
-    hint = _prefix_hint(unexpected, missing)
+    hint = _prefix_hint(unexpected, missing, model_keys)
     if hint:
         parts.append(hint)
     return "; ".join(parts) if parts else "the same keys"
@@ -124,12 +124,16 @@ def _first_segment(keys):
     return counts.most_common(1)[0] if counts else (None, 0)
 
 
-def _prefix_hint(unexpected, missing) -> str | None:
+def _prefix_hint(unexpected, missing, model_keys) -> str | None:
     """Where the names seem to part: a prefix shared by most of one side only."""
     prefix, count = _first_segment(unexpected)
     if prefix and count * 2 > len(unexpected) and not any(k.startswith(prefix) for k in missing):
+        stripped = {k[len(prefix):] for k in unexpected if k.startswith(prefix)}
+        still = [k for k in model_keys if k not in stripped]
+        after = (f"; without it, still missing: {_listing(still)}" if still and
+                 len(still) < len(model_keys) else "")
         return (f"most unknown keys start with {prefix!r}: the checkpoint may hold a wrapper "
-                "of the module (build that, or save the inner module's state_dict())")
+                f"of the module (build that, or save the inner module's state_dict()){after}")
     prefix, count = _first_segment(missing)
     if prefix and count * 2 > len(missing) and not any(k.startswith(prefix) for k in unexpected):
         return (f"most missing keys start with {prefix!r}: build_model() may return a wrapper "
