@@ -150,7 +150,17 @@ def main(argv=None) -> int:
 
 
 def _run_benchmark(rest) -> int:
-    """``md-sklearn benchmark NAME ...``: the suite of the source tree, if it is importable."""
+    """``md-sklearn benchmark NAME ...``: the suite of the source tree, if it is importable.
+
+    The suite is not installed with the package; run in a clone's folder, the clone's
+    ``benchmarks`` is found there (as ``python -m benchmarks`` finds it).
+    """
+    import os
+    from pathlib import Path
+
+    here = os.getcwd()
+    if (Path(here) / "benchmarks" / "__main__.py").is_file() and here not in sys.path:
+        sys.path.insert(0, here)
     try:
         from benchmarks.__main__ import main as run_benchmark
     except ImportError as error:
