@@ -13,6 +13,14 @@ errors and losses, the natural log of the mean Hessian trace (eigenvalue), the m
 over ordered pairs, the peak of one curve between the first two members (or the mean
 over all pairs).
 
+Every unit also yields the standard error of each of its columns, ``<column>_se``
+(:func:`se_column`), cached with the values; the featurizer reports them with
+``return_uncertainty=True``. What each covers is in ``docs/featurizer.rst``: the errors and
+losses, the spread over the members over ``sqrt(n)`` (NaN with one member); the Hessian
+columns, the members' probe (convergence) standard errors carried to the log of their mean
+by the delta method; ``CKA``, the jackknife over the CKA batches; the connectivity peak,
+the spread of the peaks over the pairs over ``sqrt(n_pairs)`` (NaN with one curve).
+
 The compute functions import torch and the extractors when called, so importing this
 module (and md_sklearn) never imports torch.
 """
@@ -27,10 +35,16 @@ from itertools import combinations
 from md_sklearn._featurizer._context import context, per_member
 
 __all__ = ["CONNECTIVITY_STD", "METRIC_NAMES", "UNITS", "MetricUnit", "connectivity_pairs",
-           "curve_epochs_for", "eval_columns", "metric_names", "unit_named", "unit_of"]
+           "curve_epochs_for", "eval_columns", "metric_names", "se_column", "unit_named",
+           "unit_of"]
 
 #: Column of the spread of the peaks over pairs (``connectivity_pairs="all"`` only).
 CONNECTIVITY_STD = "mode_connectivity_peak_std"
+
+
+def se_column(column: str) -> str:
+    """The name of a column's standard error: ``<column>_se``."""
+    return f"{column}_se"
 
 
 @dataclass(frozen=True)
@@ -75,6 +89,11 @@ class MetricUnit:
         """Whether the unit's value depends on the seed."""
         return self.seeds is not None
 
+    @property
+    def se_columns(self) -> tuple:
+        """The standard-error entries ``compute`` yields beside the columns."""
+        return tuple(se_column(column) for column in self.columns)
+
 
 def connectivity_pairs(n_members: int, mode: str) -> tuple[tuple[int, int], ...]:
     """Member pairs a curve is fitted between: the first two, or every unordered pair."""
@@ -88,14 +107,31 @@ def _mean(values) -> float:
     return math.fsum(values) / len(values)
 
 
+def _standard_error(result) -> float:
+    """An extractor result's standard error; NaN for a result that carries none."""
+    return float(getattr(result, "standard_error", math.nan))
+
+
+def _spread_se(values) -> float:
+    """Sample standard deviation over ``sqrt(n)``: the standard error of the mean (NaN if n < 2)."""
+    n = len(values)
+    if n < 2:
+        return math.nan
+    mean = _mean(values)
+    return math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1) / n)
+
+
 def _errors(task, models, device, notes, *, prefix):
     import extractors
 
     data = task.group.data if prefix == "train" else task.group.eval_data
     results = per_member(task, models, f"{prefix}_error",
                          lambda i, m: extractors.error_and_loss(m, data, device=device))
-    return {f"{prefix}_error": _mean([r.value for r in results]),
-            f"{prefix}_loss": _mean([r.loss for r in results])}
+    errors, losses = [r.value for r in results], [r.loss for r in results]
+    # each member's error is exact; the group's value varies only with the members drawn
+    return {f"{prefix}_error": _mean(errors), f"{prefix}_loss": _mean(losses),
+            se_column(f"{prefix}_error"): _spread_se(errors),
+            se_column(f"{prefix}_loss"): _spread_se(losses)}
 
 
 def _log_of_mean(task, metric, values, notes):
@@ -122,7 +158,13 @@ def _hessian(task, models, device, notes, *, metric):
                         **{count: options["max_probes"]})
 
     results = per_member(task, models, metric, call)
-    return {metric: _log_of_mean(task, metric, [r.value for r in results], notes)}
+    values = [r.value for r in results]
+    log_mean = _log_of_mean(task, metric, values, notes)
+    # delta method: se(ln m) = se(m) / m, with se(m) = sqrt(sum se_i^2) / n for independent
+    # member estimates (the probes', or the power iteration's, noise; not the batch draw)
+    se_mean = math.sqrt(math.fsum(_standard_error(r) ** 2 for r in results)) / len(results)
+    se = se_mean / _mean(values) if math.isfinite(log_mean) else math.nan
+    return {metric: log_mean, se_column(metric): se}
 
 
 def _connectivity(task, models, device, notes):
@@ -138,7 +180,9 @@ def _connectivity(task, models, device, notes):
                 batch_size=options["batch_size"], lr=options["lr"], random_state=seed,
                 device=device, progress=task.progress)
         peaks.append(result.value)
-    values = {"mode_connectivity_peak": _mean(peaks)}
+    # one curve cannot measure its own training noise: NaN unless several pairs were fitted
+    values = {"mode_connectivity_peak": _mean(peaks),
+              se_column("mode_connectivity_peak"): _spread_se(peaks)}
     if options["pairs"] == "all":
         mean = values["mode_connectivity_peak"]
         values[CONNECTIVITY_STD] = math.sqrt(_mean([(p - mean) ** 2 for p in peaks]))
@@ -154,7 +198,7 @@ def _cka(task, models, device, notes):
                                 batch_size=options["batch_size"],
                                 mixup_alpha=options["mixup_alpha"],
                                 random_state=task.seeds["cka"][0], device=device)
-    return {"CKA": result.value}
+    return {"CKA": result.value, se_column("CKA"): _standard_error(result)}
 
 
 # --- options and seeds ---------------------------------------------------------------------

@@ -26,6 +26,7 @@ from md_sklearn._featurizer._metrics import (
     CONNECTIVITY_STD,
     eval_columns,
     metric_names,
+    se_column,
     unit_named,
     unit_of,
 )
@@ -140,6 +141,18 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
     cka_mixup_alpha : float or None, default=16.0
         Beta parameter of the mixup weight of each CKA batch (paper: 16); ``None``
         compares on unmixed inputs.
+    return_uncertainty : bool, default=False
+        Also report each metric's standard error as a ``<column>_se`` column, after
+        the metric columns (``docs/featurizer.rst`` says what each covers):
+        ``hessian_t_se`` (``hessian_e_se``) on the log scale by the delta method from
+        the members' probe (convergence) errors; ``CKA_se`` by the jackknife over the
+        CKA batches; ``mode_connectivity_peak_se`` the spread of the peaks over the
+        pairs over ``sqrt(n_pairs)`` -- NaN with one curve (``connectivity_pairs=
+        "first"`` or two members), which cannot measure its own noise; the errors'
+        and losses' the spread over the members over ``sqrt(n)``. They are computed
+        and cached with the values whatever this says, so switching it on reuses the
+        cache. Pass the table to :func:`~md_sklearn.explain` as ``X_se`` for a
+        diagnosis with its confidence; the paper's trees read only their own columns.
 
     Attributes
     ----------
@@ -206,6 +219,7 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
         "cka_n_batches": [Interval(numbers.Integral, 1, None, closed="left")],
         "cka_batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "cka_mixup_alpha": [None, Interval(numbers.Real, 0, None, closed="neither")],
+        "return_uncertainty": ["boolean"],
     }
 
     def __init__(
@@ -229,6 +243,7 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
         cka_n_batches=_C.CKA_N_BATCHES,
         cka_batch_size=_C.CKA_BATCH_SIZE,
         cka_mixup_alpha=_C.CKA_MIXUP_ALPHA,
+        return_uncertainty=False,
     ):
         self.metrics = metrics
         self.device = device
@@ -248,10 +263,11 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
         self.cka_n_batches = cka_n_batches
         self.cka_batch_size = cka_batch_size
         self.cka_mixup_alpha = cka_mixup_alpha
+        self.return_uncertainty = return_uncertainty
 
     #: Parameters added after the first release -> their default, so featurizers pickled
     #: before they existed load with today's behaviour (the value they had then).
-    _ADDED_PARAMETERS = {"curve_steps": None}
+    _ADDED_PARAMETERS = {"curve_steps": None, "return_uncertainty": False}
 
     def __setstate__(self, state):
         for name, default in self._ADDED_PARAMETERS.items():
@@ -302,10 +318,20 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
             columns.insert(columns.index("mode_connectivity_peak") + 1, CONNECTIVITY_STD)
         if any(group.eval_data is not None for group in groups):
             columns += [name for name in eval_columns() if name not in columns]
+        if self.return_uncertainty:
+            columns += [se_column(name) for name in columns if name != CONNECTIVITY_STD]
+            if ("mode_connectivity_peak" in columns and (
+                    self.connectivity_pairs == "first"
+                    or any(len(group.members) < 3 for group in groups))):
+                warnings.warn(
+                    "mode_connectivity_peak_se is NaN for a group with one curve "
+                    "(connectivity_pairs='first', or two members): one curve cannot measure "
+                    "its own noise. Use connectivity_pairs='all' with three or more members.",
+                    UserWarning, stacklevel=2)
         meta = []
         for group in groups:
             meta += [key for key in group.meta if key not in meta]
-        clash = [key for key in meta if key in metric_names() or key == CONNECTIVITY_STD]
+        clash = [key for key in meta if key in metric_names() or key in columns]
         if clash:
             raise ValueError(
                 f"expected meta keys that differ from the metric columns, got {clash}; rename "
@@ -349,7 +375,7 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
         columns = list(self.feature_names_out_)
         metric_columns = columns[:len(columns) - len(self.meta_columns_)]
         units = list(dict.fromkeys(unit_of(c).name for c in metric_columns
-                                   if c != CONNECTIVITY_STD))
+                                   if unit_of(c) is not None))
         cache = FeatureCache(self.cache_dir) if self.cache_dir is not None else None
         values, failed, tasks, unit_keys = self._plan(groups, labels, units, cache)
 
