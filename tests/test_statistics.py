@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarks.study._stats import (
+from md_sklearn._protocol._statistics import (
     bootstrap_ci,
     mcnemar_exact,
     mean_std,

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.study._run import DT_BASELINES, METHOD_TITLES, METHODS
-from benchmarks.study._stats import (
+from md_sklearn._protocol._statistics import (
     bootstrap_ci,
     mcnemar_exact,
     mean_std,

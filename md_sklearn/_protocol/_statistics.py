@@ -1,4 +1,6 @@
-"""Statistics of the study: spread over repetitions, bootstrap intervals, paired tests.
+"""Statistics of an evaluation: spread over repetitions, bootstrap intervals, paired tests.
+
+Shared by ``md-sklearn demo`` and the validation study (``python -m benchmarks study``).
 
 All of them start from a *correctness matrix* of one method on one case: shape
 ``(n_repetitions, n_test)``, 1 where the method's prediction for a test
@@ -13,6 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.stats import binomtest
+
+__all__ = ["bootstrap_ci", "mcnemar_exact", "mean_std", "paired_bootstrap", "resample_indices",
+           "verdict"]
 
 
 def _matrix(correct, name="correct"):
