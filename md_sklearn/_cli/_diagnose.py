@@ -7,6 +7,7 @@ import importlib
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -185,7 +186,7 @@ def build_groups(args):
     return groups
 
 
-def featurizer_for(args, metrics):
+def featurizer_for(args, metrics, return_uncertainty=False):
     """A :class:`~md_sklearn.LandscapeFeaturizer` with the command's options."""
     from md_sklearn import LandscapeFeaturizer
 
@@ -195,7 +196,7 @@ def featurizer_for(args, metrics):
     return LandscapeFeaturizer(metrics=tuple(metrics), device=args.device,
                                random_state=args.random_state, n_jobs=args.n_jobs,
                                cache_dir=args.cache_dir, progress=not args.no_progress,
-                               **options)
+                               return_uncertainty=return_uncertainty, **options)
 
 
 def featurize_command(args) -> int:
@@ -241,6 +242,7 @@ def load_tree(spec: str):
 def diagnose_command(args) -> int:
     from md_sklearn import explain
     from md_sklearn._featurizer._metrics import metric_names
+    from md_sklearn._report._confidence import FRAGILE_LEVEL
 
     tree = load_tree(args.tree)
     columns = [str(c) for c in tree.feature_names_in_]
@@ -248,12 +250,48 @@ def diagnose_command(args) -> int:
     if unknown:
         raise ValueError(f"the tree uses features {unknown} that the featurizer does not "
                          f"compute; expected a tree over {list(metric_names())}.")
-    features = featurizer_for(args, columns).fit_transform(build_groups(args))
-    report = explain(tree, features[columns])
+    confidence = not getattr(args, "no_confidence", False)
+    groups = build_groups(args)
+    with warnings.catch_warnings():  # the one-curve note is said below, once, in words
+        warnings.filterwarnings("ignore", message="mode_connectivity_peak_se is NaN")
+        features = featurizer_for(args, columns, confidence).fit_transform(groups)
+    se_columns = [f"{c}_se" for c in columns] if confidence else []
+    standard_errors, unknown = _known_standard_errors(features, columns) if confidence else (
+        None, {})
+    report = explain(tree, features[columns], standard_errors)
     if args.format == "csv":
         report.to_frame().to_csv(sys.stdout)
         return 0
-    print(features[columns].to_string(float_format=lambda v: f"{v:.4g}"))
+    print(features[columns + se_columns].to_string(float_format=lambda v: f"{v:.4g}"))
     print()
     print(report)
+    if confidence:
+        print()
+        print(f"confidence: the probability that a diagnosis would change were the features "
+              f"measured again (Gaussian noise of the *_se columns, exact for the tree's "
+              f"regions); FRAGILE above {FRAGILE_LEVEL:g}.")
+        for column, groups_without in unknown.items():
+            print(f"note: {column} is unknown for {len(groups_without)} group(s) "
+                  f"({', '.join(map(str, groups_without[:3]))}{' ...' if len(groups_without) > 3 else ''}"
+                  f"): {_UNKNOWN_SE_REASON.get(column, 'not computed')}; treated as 0, so "
+                  "the confidence leaves out that feature's noise.")
     return 0
+
+
+#: Why a standard error can be NaN, per column, and what gives it.
+_UNKNOWN_SE_REASON = {
+    "mode_connectivity_peak_se": "the paper's one curve, between the first two members, "
+                                 "cannot measure its own noise",
+    "train_error_se": "one member has no spread; give each group two or more members",
+}
+
+
+def _known_standard_errors(features, columns):
+    """The ``_se`` columns with NaN replaced by 0, and ``{column: [groups]}`` of those NaN."""
+    se = features[[f"{c}_se" for c in columns]].copy()
+    unknown = {}
+    for column in se.columns:
+        missing = se[column].isna() & features[column[:-3]].notna()
+        if missing.any():
+            unknown[column] = list(se.index[missing])
+    return se.fillna(0.0), unknown

@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "(loading it runs pickle: only files you trust); default: q1")
             sub.add_argument("--format", choices=("text", "csv"), default="text",
                              help="report as text (default) or as CSV on standard output")
+            sub.add_argument("--no-confidence", action="store_true",
+                             help="skip the standard errors and the probability that each "
+                             "diagnosis would flip (printed by default)")
         else:
             sub.add_argument("--metrics", default=None, metavar="LIST",
                              help="comma-separated feature columns (default: "
