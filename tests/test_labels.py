@@ -298,3 +298,28 @@ def test_property_tolerance_matches_brute_force(grid, tolerance):
     wider = diagnosis_labels(rfi, tolerance=tolerance + 1.0)
     changed = (wider != labels).to_numpy()
     assert (wider.to_numpy()[changed] == "optimal").all()
+
+
+# --- a tie tolerance from the seed noise -------------------------------------------------------
+@settings(max_examples=40, deadline=None)
+@given(stds=st.lists(st.floats(0, 20), min_size=1, max_size=12), n=st.integers(1, 8),
+       z=st.floats(0, 4))
+def test_seed_tolerance_is_z_root2_pooled_over_root_n(stds, n, z):
+    import math
+
+    from md_sklearn.labels import seed_tolerance
+
+    table = pd.DataFrame({"test_acc_std": stds, "n_models": [n] * len(stds)})
+    pooled = math.sqrt(sum(s * s for s in stds) / len(stds))
+    assert seed_tolerance(table, z=z) == pytest.approx(z * math.sqrt(2) * pooled / math.sqrt(n))
+
+
+def test_seed_tolerance_refuses_what_it_cannot_use():
+    from md_sklearn.labels import seed_tolerance
+
+    with pytest.raises(TypeError, match="expected table to be a pandas DataFrame"):
+        seed_tolerance([1.0])
+    with pytest.raises(ValueError, match="expected columns"):
+        seed_tolerance(pd.DataFrame({"x": [1.0]}))
+    with pytest.raises(ValueError, match="expected z >= 0"):
+        seed_tolerance(pd.DataFrame({"test_acc_std": [1.0], "n_models": [2]}), z=-1)

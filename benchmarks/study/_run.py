@@ -176,9 +176,9 @@ def tie_tolerance(table):
     ``TOLERANCE_Z * sqrt(2) * s / sqrt(n)``: ``s`` the pooled standard deviation of
     test accuracy across seeds within configurations, ``n`` the seeds per configuration.
     """
-    pooled = math.sqrt(float(np.mean(np.square(table["test_acc_std"].fillna(0.0)))))
-    n_seeds = float(table["n_models"].min())
-    return TOLERANCE_Z * math.sqrt(2.0) * pooled / math.sqrt(n_seeds)
+    from md_sklearn.labels import seed_tolerance
+
+    return seed_tolerance(table, z=TOLERANCE_Z)
 
 
 def label_tables(tables):

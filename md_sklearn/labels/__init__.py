@@ -7,5 +7,6 @@ is too small (the fix is a larger batch).
 
 from md_sklearn.labels._diagnosis import diagnosis_labels, label_collection
 from md_sklearn.labels._rfi import room_for_improvement
+from md_sklearn.labels._tolerance import seed_tolerance
 
-__all__ = ["diagnosis_labels", "label_collection", "room_for_improvement"]
+__all__ = ["diagnosis_labels", "label_collection", "room_for_improvement", "seed_tolerance"]
