@@ -148,6 +148,32 @@ def test_demo_writes_trees_figures_and_summary(tiny_demo):
     assert len(features) == 4 and {"hessian_t", "CKA", "bs_failure"} <= set(features.columns)
 
 
+def test_demo_reports_intervals_and_a_verdict_they_support(tiny_demo):
+    from md_sklearn._cli._demo import _verdict_line
+
+    _, summary = tiny_demo
+    for result in summary["tasks"].values():
+        if "skipped" in result:
+            continue
+        for method, accuracy in result["accuracy"].items():
+            low, high = result["interval"][method]
+            assert low <= accuracy <= high
+            hits = result["predictions_correct"][method]
+            assert accuracy == pytest.approx(100 * sum(hits) / len(hits))
+        best = result["best_baseline"]
+        paired = result["paired"]["MD tree"]
+        assert paired["baseline"] == best
+        assert paired["difference"] == pytest.approx(
+            result["accuracy"]["MD tree"] - result["accuracy"][best])
+        line = _verdict_line(result)
+        if paired["low"] > 0:
+            assert line.startswith("MD tree beats")
+        elif paired["high"] < 0:
+            assert line.startswith("the best baseline")
+        else:
+            assert "cannot tell" in line and "docs/study.rst" in line
+
+
 def test_demo_rerun_trains_and_computes_nothing(tiny_demo):
     output, summary = tiny_demo
     before = {p: p.stat().st_mtime_ns for p in output.rglob("*") if p.is_file() and (

@@ -48,11 +48,14 @@ class DemoGrid:
 
 
 DEMO_GRIDS = {
+    # The validation study's digits recipe (benchmarks/study/_grid.py, docs/study.rst) at a
+    # smaller size: lr 0.2, a budget long enough that wide small-batch clean models
+    # interpolate (30 epochs: width 16 reaches 99.9 % train accuracy after 20), 3 seeds.
     "full": DemoGrid(widths=(2, 4, 8, 16), batch_sizes=(16, 32, 64, 128, 256, 512),
-                     data_fractions=(0.5, 1.0), seeds=(0, 1), epochs=10, lr=0.2,
-                     curve_epochs=40),
-    "quick": DemoGrid(widths=(2, 4, 8), batch_sizes=(16, 64, 256), data_fractions=(0.5, 1.0),
-                      seeds=(0, 1), epochs=10, lr=0.2, curve_epochs=20),
+                     data_fractions=(0.5, 1.0), seeds=(0, 1, 2), epochs=30, lr=0.2,
+                     curve_epochs=50),
+    "quick": DemoGrid(widths=(4, 16), batch_sizes=(32, 64, 128, 256), data_fractions=(1.0,),
+                      seeds=(0, 1, 2), epochs=30, lr=0.2, curve_epochs=20),
 }
 #: Label noise of the second collection (the paper's noisy collection: 10 %).
 DEMO_LABEL_NOISE = 0.1
@@ -62,6 +65,17 @@ DEMO_SEED = 0
 DEMO_METRICS = ("train_error", "train_loss", "mode_connectivity_peak", "hessian_t", "CKA")
 #: Number of example diagnoses printed in words.
 DEMO_EXAMPLES = 3
+#: Bootstrap resamples of the accuracy intervals and the paired comparison.
+DEMO_BOOTSTRAP = 10_000
+#: Standard errors of a difference of two configuration means below which two rooms
+#: for improvement are a tie (labels.seed_tolerance; the study's rule).
+DEMO_TOLERANCE_Z = 1.96
+#: What the full validation study found (docs/study.rst), quoted when the demo's own
+#: interval cannot separate the methods.
+STUDY_RESULT = ("The full validation study (python -m benchmarks study; docs/study.rst) "
+                "is the evidence at scale.")
+#: The baselines MD tree is compared with (Table B's four DecisionTree methods).
+DEMO_BASELINES = ("hyperparameter_dt", "validation_dt", "landscape_dt", "hyper_validation_dt")
 
 
 def run_demo(output="md-demo", *, quick=False, grid=None, n_jobs=-1, progress=True, plots=True,
@@ -133,7 +147,7 @@ def run_demo(output="md-demo", *, quick=False, grid=None, n_jobs=-1, progress=Tr
     started = time.perf_counter()
 
     train, test = load_digits_data(random_state=DEMO_SEED)
-    tables = {}
+    tables, tolerances = {}, {}
     for name, noise in (("clean", 0.0), ("noisy", DEMO_LABEL_NOISE)):
         tick = time.perf_counter()
         collection = build_collection(
@@ -144,7 +158,8 @@ def run_demo(output="md-demo", *, quick=False, grid=None, n_jobs=-1, progress=Tr
             random_state=DEMO_SEED, n_jobs=n_jobs, device=device, progress=progress)
         timings[f"train_{name}_s"] = time.perf_counter() - tick
         tick = time.perf_counter()
-        tables[name] = _featurize(collection, test, out, grid, n_jobs, progress, device)
+        tables[name], tolerances[name] = _featurize(collection, test, out, grid, n_jobs,
+                                                    progress, device)
         timings[f"featurize_{name}_s"] = time.perf_counter() - tick
 
     results = {task: _fit_and_transfer(task, tables["clean"], tables["noisy"], out)
@@ -156,6 +171,7 @@ def run_demo(output="md-demo", *, quick=False, grid=None, n_jobs=-1, progress=Tr
     summary = {
         "grid": asdict(grid), "label_noise": DEMO_LABEL_NOISE, "output": str(out),
         "collections": {name: _label_counts(table) for name, table in tables.items()},
+        "tie_tolerance_points": tolerances,
         "tasks": {task: {k: v for k, v in result.items() if k != "clf"}
                   for task, result in results.items()},
         "examples": examples, "figures": figures, "figures_skipped": skipped,
@@ -204,7 +220,11 @@ def _featurize(collection, test, out, grid, n_jobs, progress, device):
         metrics=DEMO_METRICS, device=device, random_state=DEMO_SEED, n_jobs=n_jobs,
         cache_dir=out / "feature-cache", progress=progress, curve_epochs=grid.curve_epochs)
     features = featurizer.fit_transform(groups)
-    table = collection.table.copy()
+    from md_sklearn.labels import label_collection, seed_tolerance
+
+    tolerance = seed_tolerance(collection.table, z=DEMO_TOLERANCE_Z)
+    table = label_collection(collection.table, width="width", batch_size="bs", data="data",
+                             accuracy="test_acc", tolerance=tolerance)
     table.index = pd.Index(names, name="group")
     features = features.drop(columns=[c for c in features.columns if c in table.columns
                                       and c not in DEMO_METRICS + ("test_error", "test_loss")])
@@ -213,7 +233,7 @@ def _featurize(collection, test, out, grid, n_jobs, progress, device):
     table["log_para_amount"] = np.log(table["para_amount"].astype(float))
     table["log_data_amount"] = np.log(table["data_amount"].astype(float))
     table["log_bs"] = np.log(table["bs"].astype(float))
-    return table
+    return table, tolerance
 
 
 def _fit_and_transfer(task, clean, noisy, out):
@@ -234,11 +254,11 @@ def _fit_and_transfer(task, clean, noisy, out):
         return result
     features = method_features("md_tree", task)
     hierarchy = bounds_from_data(task, train[features])
-    fitted = {}
+    fitted, correct = {}, {}
     for search, method in (("brent", "MD tree"), ("exhaustive", "MD tree (exhaustive)")):
         clf = MDTreeClassifier(hierarchy, threshold_search=search, classes=classes)
         fitted[search] = clf.fit(train[features], train[label])
-        result["accuracy"][method] = 100 * float(clf.score(test[features], test[label]))
+        correct[method] = clf.predict(test[features]) == test[label].to_numpy()
     # Examples and figures use the search that fits the training collection better
     # (chosen on the clean collection only; the paper's Brent search can stop at a
     # bound when the other splits still sit at their initial thresholds).
@@ -248,10 +268,11 @@ def _fit_and_transfer(task, clean, noisy, out):
     result["thresholds"] = [{"feature": str(split.feature), "threshold": float(split.init)}
                             for split in _splits(clf.hierarchy_)]
     majority = train[label].value_counts().idxmax()
-    result["accuracy"]["Majority class"] = 100 * float((test[label] == majority).mean())
-    for method in ("hyperparameter_dt", "validation_dt", "landscape_dt", "hyper_validation_dt"):
+    correct["Majority class"] = (test[label] == majority).to_numpy()
+    for method in DEMO_BASELINES:
         baseline = make_pipeline(method, task, random_state=DEMO_SEED).fit(train, train[label])
-        result["accuracy"][METHOD_TITLES[method]] = 100 * float(baseline.score(test, test[label]))
+        correct[METHOD_TITLES[method]] = baseline.predict(test) == test[label].to_numpy()
+    result.update(_with_intervals(correct))
     path = out / "trees" / f"{task}.joblib"
     write_atomic(path, lambda tmp: joblib.dump(clf, tmp))
     for search, tree in fitted.items():
@@ -259,6 +280,28 @@ def _fit_and_transfer(task, clean, noisy, out):
                      lambda tmp, tree=tree: joblib.dump(tree, tmp))
     result["tree_file"] = str(path)
     return result
+
+
+def _with_intervals(correct):
+    """Accuracy of each method with its 95 % bootstrap interval over the test
+    configurations, and MD tree minus the best DecisionTree baseline, paired."""
+    from md_sklearn._protocol._statistics import bootstrap_ci, paired_bootstrap, verdict
+
+    intervals = {method: bootstrap_ci(hits.astype(float), n_boot=DEMO_BOOTSTRAP,
+                                      random_state=DEMO_SEED)
+                 for method, hits in correct.items()}
+    baselines = [METHOD_TITLES[m] for m in DEMO_BASELINES]
+    best = max(baselines, key=lambda m: intervals[m]["accuracy"])
+    paired = {}
+    for method in ("MD tree", "MD tree (exhaustive)"):
+        comparison = paired_bootstrap(correct[method].astype(float), correct[best].astype(float),
+                                      n_boot=DEMO_BOOTSTRAP, random_state=DEMO_SEED)
+        paired[method] = {"baseline": best, **comparison,
+                          "verdict": verdict(comparison["low"], comparison["high"])}
+    return {"accuracy": {m: v["accuracy"] for m, v in intervals.items()},
+            "interval": {m: [v["low"], v["high"]] for m, v in intervals.items()},
+            "best_baseline": best, "paired": paired,
+            "predictions_correct": {m: hits.astype(int).tolist() for m, hits in correct.items()}}
 
 
 def _splits(node):
@@ -336,6 +379,20 @@ def _label_counts(table):
     return {label: table[label].value_counts().to_dict() for label in (LABEL_COLUMNS["q1"], LABEL_COLUMNS["q2_width"])}
 
 
+def _verdict_line(result):
+    """One sentence the paired interval supports, for MD tree (Brent, the paper's search)."""
+    paired = result["paired"]["MD tree"]
+    low, high, best = paired["low"], paired["high"], paired["baseline"]
+    if low > 0:
+        return (f"MD tree beats the best baseline ({best}) on this collection: the paired "
+                f"95 % interval [{low:+.1f}, {high:+.1f}] points excludes zero.")
+    if high < 0:
+        return (f"the best baseline ({best}) beats MD tree on this collection: the paired "
+                f"95 % interval [{low:+.1f}, {high:+.1f}] points excludes zero.")
+    return (f"at this size the interval [{low:+.1f}, {high:+.1f}] points includes zero: the demo "
+            f"cannot tell MD tree from the best baseline ({best}). {STUDY_RESULT}")
+
+
 def _plain(value):
     """JSON-ready copy: numpy scalars to Python, NaN to None."""
     if isinstance(value, dict):
@@ -361,7 +418,9 @@ def _print_report(summary, results, stream):
         f"{grid['data_fractions']}, seeds {grid['seeds']}); clean collection vs "
         f"{100 * summary['label_noise']:.0f} % label noise")
     for name, counts in summary["collections"].items():
-        say(f"  {name:<6} labels: " + "; ".join(
+        tolerance = summary["tie_tolerance_points"][name]
+        say(f"  {name:<6} labels (ties: rooms for improvement within {tolerance:.2f} points, "
+            "seed noise): " + "; ".join(
             f"{label} " + ", ".join(f"{k} {v}" for k, v in c.items())
             for label, c in counts.items() if label != "data_vs_batch"))
     for task, result in results.items():
@@ -375,9 +434,17 @@ def _print_report(summary, results, stream):
             "training accuracy " + ", ".join(f"{k} {v:.1f} %" for k, v in
                                              result["train_accuracy"].items()) + "):")
         say(export_text(result["clf"]))
-        say("   accuracy on the noisy collection (%):")
+        say(f"   accuracy on the {result['n_test']} noisy configurations (%, 95 % bootstrap "
+            "interval over the test configurations):")
         for method, value in result["accuracy"].items():
-            say(f"     {method:<22} {value:6.2f}")
+            low, high = result["interval"][method]
+            say(f"     {method:<22} {value:6.2f}  [{low:6.2f}, {high:6.2f}]")
+        say(f"   MD tree minus the best baseline ({result['best_baseline']}), paired "
+            "bootstrap, points:")
+        for method, paired in result["paired"].items():
+            say(f"     {method:<22} {paired['difference']:+6.2f}  [{paired['low']:+6.2f}, "
+                f"{paired['high']:+6.2f}]  {paired['verdict']}")
+        say("   verdict: " + _verdict_line(result))
     if summary["examples"]:
         say()
         say(f"== example diagnoses (noisy collection, q1 tree, {results['q1']['search']} search)")
