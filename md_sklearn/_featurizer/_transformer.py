@@ -20,7 +20,8 @@ from sklearn.utils.validation import check_is_fitted
 from extractors import defaults as _C
 from md_sklearn._featurizer import _worker
 from md_sklearn._featurizer._cache import FeatureCache, unit_key
-from md_sklearn._featurizer._groups import ModelGroup
+from md_sklearn._featurizer._inputs import check_groups as _check_groups
+from md_sklearn._featurizer._inputs import group_labels as _labels
 from md_sklearn._featurizer._keys import ContentKeys, derive_seed
 from md_sklearn._featurizer._metrics import (
     CONNECTIVITY_STD,
@@ -547,38 +548,6 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
         return pd.DataFrame(data, index=index, columns=list(self.feature_names_out_))
 
 
-
-
-def _check_groups(groups):
-    if isinstance(groups, ModelGroup) or not isinstance(groups, (list, tuple)):
-        raise TypeError(
-            f"expected a list of ModelGroup, got {type(groups).__name__}; wrap each trained "
-            "configuration as ModelGroup(members, data) and pass a list."
-        )
-    if not groups:
-        raise ValueError("expected at least one ModelGroup, got an empty list.")
-    for index, group in enumerate(groups):
-        if not isinstance(group, ModelGroup):
-            raise TypeError(
-                f"expected a list of ModelGroup, got {type(group).__name__} at position "
-                f"{index}; wrap it as ModelGroup(members, data)."
-            )
-    return list(groups)
-
-
-def _labels(groups):
-    labels = [g.name if g.name is not None else f"group_{i}" for i, g in enumerate(groups)]
-    seen, repeated = set(), []
-    for label in labels:
-        if label in seen and label not in repeated:
-            repeated.append(label)
-        seen.add(label)
-    if repeated:
-        raise ValueError(
-            f"expected unique group names, got {repeated} more than once; give each "
-            "ModelGroup its own name."
-        )
-    return labels
 
 
 def _stderr_is_terminal() -> bool:
