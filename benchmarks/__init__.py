@@ -18,6 +18,7 @@ BENCHMARKS = {
     "expansion": "benchmarks.expansion",
     "study": "benchmarks.study",
     "cost": "benchmarks.cost",
+    "device-check": "benchmarks.device_check",
 }
 
 __all__ = ["BENCHMARKS", "STARTED_AT"]
