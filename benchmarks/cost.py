@@ -38,8 +38,8 @@ the paper's on any device.  The composition is checked against a direct
 configuration, timed in the same interleaved repeats: predicted and measured seconds
 (medians) should agree within 20 %.
 
-Defaults: width 8, 512 samples, 5 repeats, 4 extra probes (about 3 minutes on two idle
-CPU cores); ``--quick``: width 2, 256 samples, 3 repeats, 2 extra probes (about 30 s).
+Defaults: width 8, 512 samples, 5 repeats, 4 extra probes (about 2 minutes on the
+2-core CPU of docs/cost.rst, shared with other jobs); ``--quick``: width 2, 256 samples, 3 repeats, 2 extra probes (about 30 s).
 ``docs/cost.rst`` has the table of a run and how to read it.
 """
 
