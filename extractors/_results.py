@@ -64,12 +64,17 @@ class HessianTraceResult(_FloatResult):
         Number of probes that entered the mean.
     n_samples : int
         Size of the batch the Hessian was taken on.
+    stopped_by : {"rtol", "target_se", "max_probes"}
+        What stopped the probes: the paper's relative-change rule, the precision
+        target (``standard_error`` at most the target), or the ``max_probes`` cap (a
+        target that was not reached).
     """
 
     value: float
     standard_error: float
     n_probes: int
     n_samples: int
+    stopped_by: str = "max_probes"
 
 
 @dataclass(frozen=True)

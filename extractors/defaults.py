@@ -20,6 +20,10 @@ TRACE_MAX_PROBES = 100
 #: Stop when the running mean of the probes changes by less than this, relative
 #: (paper: 0.1 %).
 TRACE_RTOL = 1e-3
+#: With a precision target (``hessian_trace(target_se=...)``, not in the paper), the
+#: fewest probes before the target may stop them: the standard error is then measured
+#: from at least this many probe values (our choice).
+TRACE_TARGET_MIN_PROBES = 10
 #: Largest number of power iterations (paper: 100).
 EIGEN_MAX_ITER = 100
 #: Stop when the Rayleigh quotient changes by less than this, relative (paper: 1e-3).

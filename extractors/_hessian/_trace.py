@@ -15,8 +15,9 @@ from ..defaults import (
     PROBE_BLOCK_MEMORY_BYTES,
     TRACE_MAX_PROBES,
     TRACE_RTOL,
+    TRACE_TARGET_MIN_PROBES,
 )
-from ._estimator import check_arguments, relative_change
+from ._estimator import check_arguments, check_target, relative_change
 from ._operator import BatchLoss, batch_loss, hvp_function
 from ._probes import rademacher_probes
 from ._taylor import TaylorNetwork, UnsupportedOperation, quadratic_forms
@@ -25,7 +26,8 @@ __all__ = ["hessian_trace"]
 
 
 def hessian_trace(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_probes=TRACE_MAX_PROBES,
-                  rtol=TRACE_RTOL, random_state=None, device="auto") -> HessianTraceResult:
+                  rtol=TRACE_RTOL, target_se=None, target_relative_se=None, random_state=None,
+                  device="auto") -> HessianTraceResult:
     """Trace of the Hessian of the mean cross-entropy on one random batch (Hutchinson).
 
     The loss is the mean cross-entropy of the model, in eval mode and without any
@@ -35,7 +37,12 @@ def hessian_trace(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_probes=TRACE_
     fixed), BatchNorm scale and shift and biases included.  Each probe ``v`` is a
     Rademacher (±1) vector and contributes ``vᵀHv``; probes are drawn until the
     running mean ``m_k`` changes by less than ``rtol``, relative
-    (``|m_k - m_{k-1}| / (|m_{k-1}| + 1e-6) < rtol``), or ``max_probes`` were drawn.
+    (``|m_k - m_{k-1}| / (|m_{k-1}| + 1e-6) < rtol``), or ``max_probes`` were drawn
+    (the paper's rule).  With a precision target instead (``target_se`` or
+    ``target_relative_se``) the probes stop once the standard error of the mean, the
+    sample standard deviation of ``vᵀHv`` over ``sqrt(k)``, is at most the target, after
+    at least 10 probes (so the standard deviation is itself measured), or at
+    ``max_probes``; ``rtol`` is then not used.  ``stopped_by`` says which rule stopped.
     Each ``vᵀHv`` is the second derivative of the loss along ``v``, computed by
     second-order forward mode through the traced network (no backward pass); a model
     with an operation that has no forward rule (LayerNorm, say) or with control flow
@@ -55,7 +62,16 @@ def hessian_trace(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_probes=TRACE_
         Most probes drawn (paper: 100).
     rtol : float, default=1e-3
         Relative change of the running mean that stops the estimate (paper: 0.1 %);
-        ``0`` draws exactly ``max_probes`` probes.
+        ``0`` draws exactly ``max_probes`` probes.  Not used when a target is given.
+    target_se : float > 0 or None, default=None
+        Absolute standard error of the trace estimate at which the probes stop (at
+        most ``max_probes`` of them: raise it for a tight target).  ``None``: the
+        paper's ``rtol`` rule.
+    target_relative_se : float > 0 or None, default=None
+        The same target relative to the running mean: stop once ``standard_error <=
+        target_relative_se * |mean|``.  By the delta method this is the standard error
+        of ``ln(trace)``, the scale of the featurizer's ``hessian_t``.  At most one of
+        the two targets.
     random_state : int or None, default=None
         Seed of the batch and the probes; ``None`` draws a seed from torch's global RNG.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
@@ -64,14 +80,16 @@ def hessian_trace(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_probes=TRACE_
     Returns
     -------
     HessianTraceResult
-        ``value`` (trace estimate), ``standard_error``, ``n_probes``, ``n_samples``.
+        ``value`` (trace estimate), ``standard_error``, ``n_probes``, ``n_samples`` and
+        ``stopped_by`` (``"rtol"``, ``"target_se"`` or ``"max_probes"``).
 
     Raises
     ------
     TypeError
         If an argument has the wrong type.
     ValueError
-        If an argument is out of range, the dataset is empty, the output or labels are
+        If an argument is out of range (a target that is not a finite number > 0, or
+        both targets), the dataset is empty, the output or labels are
         malformed, the model has no trainable parameter, or the loss or a Hessian-vector
         product is not finite (the message names the probe).
 
@@ -89,11 +107,12 @@ def hessian_trace(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_probes=TRACE_
     """
     n_samples, max_probes, rtol, seed, device = check_arguments(
         model, data, n_samples, max_probes, "max_probes", rtol, random_state, device)
+    target = check_target(target_se, target_relative_se)
     with preserved_modes(model):
         model.eval()
         gen = generator(seed)  # draws the batch, then the probes
         problem = batch_loss(model, data, n_samples, gen, device)
-        values = _trace_probes(problem, max_probes, rtol, gen)
+        values, stopped_by = _trace_probes(problem, max_probes, rtol, gen, target)
     n_probes = len(values)
     mean = math.fsum(values) / n_probes
     if n_probes > 1:
@@ -102,7 +121,8 @@ def hessian_trace(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_probes=TRACE_
     else:
         standard_error = math.nan
     return HessianTraceResult(value=mean, standard_error=standard_error,
-                              n_probes=n_probes, n_samples=problem.n_samples)
+                              n_probes=n_probes, n_samples=problem.n_samples,
+                              stopped_by=stopped_by)
 
 
 def _probe_block_memory(device: torch.device) -> int:
@@ -144,14 +164,43 @@ def _hvp_quadratic_form(problem: BatchLoss):
     return lambda v: torch.dot(hvp(v), v)
 
 
+class _RunningMoments:
+    """Welford's running mean and variance of the probe values (for the precision rule)."""
+
+    def __init__(self):
+        self.count, self.mean, self.squares = 0, 0.0, 0.0
+
+    def add(self, value: float) -> None:
+        self.count += 1
+        delta = value - self.mean
+        self.mean += delta / self.count
+        self.squares += delta * (value - self.mean)
+
+    def standard_error(self) -> float:
+        return math.sqrt(self.squares / (self.count - 1) / self.count)
+
+
+def _target_reached(moments: _RunningMoments, target) -> bool:
+    """Whether the standard error of the mean is at most the target (absolute, or
+    relative to the running mean), with enough probes to measure it."""
+    if moments.count < TRACE_TARGET_MIN_PROBES:
+        return False
+    kind, level = target
+    bound = level if kind == "absolute" else level * abs(moments.mean)
+    return moments.standard_error() <= bound
+
+
 def _trace_probes(problem: BatchLoss, max_probes: int, rtol: float,
-                  gen: torch.Generator) -> list[float]:
+                  gen: torch.Generator, target=None) -> tuple[list[float], str]:
+    """The probe values and the rule that stopped them: the paper's ``rtol`` rule, or a
+    precision ``target`` (``("absolute" | "relative", level)``), or ``max_probes``."""
     size, dtype, device = problem.flat.numel(), problem.flat.dtype, problem.flat.device
     quadratic_form = _quadratic_form_function(problem)
     block = _probe_block_size(problem, max_probes)
     batched = torch.func.vmap(quadratic_form)
     values: list[float] = []
     previous = 0.0
+    moments = _RunningMoments()
     while len(values) < max_probes:
         count = min(block, max_probes - len(values))
         probes = rademacher_probes(count, size, gen, dtype).to(device)
@@ -171,8 +220,13 @@ def _trace_probes(problem: BatchLoss, max_probes: int, rtol: float,
                     "(check the parameters for inf/NaN and the input normalisation)."
                 )
             values.append(value)
+            if target is not None:
+                moments.add(value)
+                if _target_reached(moments, target):
+                    return values, "target_se"
+                continue
             mean = math.fsum(values) / len(values)
             if rtol > 0 and relative_change(mean, previous) < rtol:
-                return values
+                return values, "rtol"
             previous = mean
-    return values
+    return values, "max_probes"

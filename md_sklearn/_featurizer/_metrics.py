@@ -152,12 +152,26 @@ def _hessian(task, models, device, notes, *, metric):
                 else extractors.hessian_top_eigenvalue)
     count = "max_probes" if metric == "hessian_t" else "max_iter"
 
+    target = {}
+    if options.get("target_se") is not None:
+        # the target is on hessian_t = ln(mean trace); each member gets the relative target
+        # target * sqrt(n) on its own trace (docs/featurizer.rst: with equal member traces
+        # the group's delta-method se is then the target; target * sqrt(1 + cv^2) for
+        # member traces with coefficient of variation cv)
+        target = {"target_relative_se": options["target_se"] * math.sqrt(len(models))}
+
     def call(index, model):
         return function(model, task.group.data, n_samples=options["n_samples"],
                         rtol=options["rtol"], random_state=seeds[index], device=device,
-                        **{count: options["max_probes"]})
+                        **{count: options["max_probes"]}, **target)
 
     results = per_member(task, models, metric, call)
+    capped = [i for i, r in enumerate(results) if target and r.stopped_by == "max_probes"]
+    if capped:
+        notes.append(f"group {task.label!r}: members {capped} drew hessian_max_probes="
+                     f"{options['max_probes']} probes before reaching hessian_target_se="
+                     f"{options['target_se']}; hessian_t_se is above the target (raise "
+                     "hessian_max_probes to reach it).")
     values = [r.value for r in results]
     log_mean = _log_of_mean(task, metric, values, notes)
     # delta method: se(ln m) = se(m) / m, with se(m) = sqrt(sum se_i^2) / n for independent
@@ -210,6 +224,14 @@ def _hessian_options(featurizer, group):
     return {"n_samples": int(featurizer.hessian_n_samples),
             "max_probes": int(featurizer.hessian_max_probes),
             "rtol": float(featurizer.hessian_rtol)}
+
+
+def _trace_options(featurizer, group):
+    options = _hessian_options(featurizer, group)
+    target = getattr(featurizer, "hessian_target_se", None)
+    if target is not None:  # absent by default, so the paper's rule keeps its cache keys
+        options["target_se"] = float(target)
+    return options
 
 
 def curve_epochs_for(n_samples: int, batch_size: int, curve_steps: int) -> int:
@@ -279,7 +301,7 @@ UNITS = (
     MetricUnit("test", ("test_error", "test_loss"), ("error_and_loss",),
                _unit_errors("test"), _no_options, data="eval"),
     MetricUnit("hessian_t", ("hessian_t",), ("hessian_trace",),
-               _unit_hessian("hessian_t"), _hessian_options, _hessian_seeds),
+               _unit_hessian("hessian_t"), _trace_options, _hessian_seeds),
     MetricUnit("hessian_e", ("hessian_e",), ("hessian_top_eigenvalue",),
                _unit_hessian("hessian_e"), _hessian_options, _hessian_seeds),
     MetricUnit("connectivity", ("mode_connectivity_peak",), ("mode_connectivity",),
