@@ -15,6 +15,12 @@ class FeatureRangeWarning(UserWarning):
     Hessian trace where it saw its natural log, a flipped sign. The message names
     the feature, the value, the training range and the likely fix.
 
+    A pretrained tree (:func:`~md_sklearn.pretrained`) also warns, more tightly,
+    about a value beyond the range of the paper's ResNet-18/CIFAR-10 models it
+    was fitted and scored on (by more than 5 % of that range's width): the
+    message gives both ranges and says to fit your own tree on a small labelled
+    collection instead.
+
     Examples
     --------
     >>> import warnings

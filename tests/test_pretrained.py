@@ -74,7 +74,8 @@ def test_shipped_file_holds_summaries_only():
     summaries = json.loads(text)
     assert set(summaries["trees"]) == set(PRETRAINED_NAMES)
     for name, tree in summaries["trees"].items():
-        assert set(tree) == {"rows", "features", "classes", "thresholds", "feature_range", "leaves"}
+        assert set(tree) == {"rows", "features", "classes", "thresholds", "feature_range", "leaves",
+                             "scored", "measured_range"}
         clf = pretrained(name)
         # leaf counts add up to the training rows; one entry per leaf and split
         assert sum(sum(leaf["counts"].values()) for leaf in tree["leaves"]) == tree["rows"]["n_samples"]
@@ -85,7 +86,7 @@ def test_shipped_file_holds_summaries_only():
 def test_restored_tree_pickles_clones_and_reports():
     clf = pretrained("q2_data")
     X = pd.DataFrame({"train_error": [0.0, 0.5, 10.0, 30.0],
-                      "mode_connectivity_peak": [0.0, -5.0, -0.0001, -40.0],
+                      "mode_connectivity_peak": [0.0, -5.0, -0.0001, -10.0],
                       "hessian_t": [4.0, 6.0, 5.5, 7.0]})
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
@@ -124,6 +125,8 @@ def test_raw_hessian_trace_warns():
         pretrained("q1").predict(X)
 
 
+# q2_data rightly warns on the tables' narrow models (width < 32), outside its region
+@pytest.mark.filterwarnings("ignore::md_sklearn.exceptions.FeatureRangeWarning")
 @pytest.mark.parametrize("name", PRETRAINED_NAMES)
 def test_restored_tree_equals_a_fresh_fit_on_the_published_table(published_tables, name):
     clean, noisy = published_tables["clean"], published_tables["noisy"]

@@ -261,6 +261,8 @@ def diagnose_command(args) -> int:
     report = explain(tree, features[columns], standard_errors)
     if args.format == "csv":
         report.to_frame().to_csv(sys.stdout)
+        if report.about_tree() is not None:  # the table stays plain CSV; the words go aside
+            print(report.about_tree(), file=sys.stderr)
         return 0
     print(features[columns + se_columns].to_string(float_format=lambda v: f"{v:.4g}"))
     print()

@@ -26,6 +26,7 @@ from md_sklearn._tree._fitted import (
     leaf_support,
     row_paths,
 )
+from md_sklearn._tree._ranges import RegionFinding
 
 __all__ = ["explain"]
 
@@ -40,7 +41,11 @@ def explain(clf, X, X_se=None, *, fragile_level=FRAGILE_LEVEL):
     class, the failure source in words and the suggested action, and a note for
     each feature far outside the training range (the cases
     :class:`~md_sklearn.exceptions.FeatureRangeWarning` warns about, which it
-    also issues).
+    also issues). For a pretrained tree the report also says where the tree
+    comes from (the paper's ResNet-18 models on CIFAR-10 and its metric
+    settings, ``report.about_tree()``, printed after the records), notes each
+    value outside the region of the models it was fitted and scored on, and
+    says what to do instead: fit your own tree on a small labelled collection.
 
     With standard errors ``X_se`` every feature is read as a measurement: an
     independent Gaussian around its value with its standard error. Each step of
@@ -130,7 +135,9 @@ def explain(clf, X, X_se=None, *, fragile_level=FRAGILE_LEVEL):
     values = clf._validate_predict_input(X)  # warns about far-out values, as predict
     if samples is None:
         samples = list(range(values.shape[0]))
-    notes = _notes_per_row(clf._range_findings(values), values.shape[0])
+    findings = clf._range_findings(values)
+    notes = _notes_per_row(findings, values.shape[0])
+    outside = sorted({int(r) for f in findings if isinstance(f, RegionFinding) for r in f.rows})
     at_bound = clf._bound_note()  # thresholds fitted on a search bound: say so in every record
     if at_bound is not None:
         for row_notes in notes:
@@ -156,7 +163,8 @@ def explain(clf, X, X_se=None, *, fragile_level=FRAGILE_LEVEL):
             failure_source=source, action=action, notes=tuple(notes[row]),
             **({} if confidence is None else confidence[row]),
         ))
-    return DiagnosisReport(records)
+    return DiagnosisReport(records, getattr(clf, "provenance_", None),
+                           [samples[row] for row in outside])
 
 
 def _confidence(clf, values, X_se, names, paths, index, fragile_level):

@@ -200,11 +200,19 @@ class DiagnosisReport(Sequence):
     Parameters
     ----------
     records : iterable of DiagnosisRecord
+    provenance : TreeProvenance, optional
+        Where the tree comes from (a pretrained tree's ``provenance_``); printed
+        after the records, with what to do for models unlike the tree's.
+    outside_region : iterable, default=()
+        The samples with a feature outside the region of the models the tree was
+        fitted and scored on.
 
     Attributes
     ----------
     records : tuple of DiagnosisRecord
         The records, in the order of the samples.
+    provenance : TreeProvenance or None
+    outside_region : tuple
 
     Examples
     --------
@@ -221,19 +229,41 @@ class DiagnosisReport(Sequence):
     resnet_w8_bs16     large  batch size too small: increase it       4
     """
 
-    def __init__(self, records):
+    def __init__(self, records, provenance=None, outside_region=()):
         self.records = tuple(records)
+        self.provenance = provenance
+        self.outside_region = tuple(outside_region)
 
     def __len__(self):
         return len(self.records)
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return DiagnosisReport(self.records[index])
+            records = self.records[index]
+            kept = {r.sample for r in records}
+            return DiagnosisReport(records, self.provenance,
+                                   [s for s in self.outside_region if s in kept])
         return self.records[index]
 
+    def about_tree(self):
+        """Where the tree comes from and when to fit your own (None for a tree of yours)."""
+        if self.provenance is None:
+            return None
+        from md_sklearn._tree._provenance import fit_your_own
+
+        text = f"about the tree: {self.provenance.summary()}."
+        advice = fit_your_own(self.provenance.name)
+        if self.outside_region:
+            return (f"{text}\n{len(self.outside_region)} of {len(self)} sample(s) lie outside "
+                    f"the region of those models (see their warnings); for models like "
+                    f"them, {advice}.")
+        return (f"{text}\nIt applies to models trained and measured like those; for other "
+                f"models, {advice}.")
+
     def __str__(self):
-        return "\n\n".join(str(record) for record in self.records)
+        text = "\n\n".join(str(record) for record in self.records)
+        about = self.about_tree()
+        return text if about is None else f"{text}\n\n{about}"
 
     def __repr__(self):
         return f"<DiagnosisReport of {len(self)} sample(s); print() it or call to_frame()>"

@@ -22,7 +22,12 @@ from md_sklearn._tree._flat import flatten
 from md_sklearn._tree._hierarchy import Leaf, Split, iter_splits
 from md_sklearn._tree._inputs import check_finite, explain_text_columns
 from md_sklearn._tree._presets import PRESET_NAMES, get_hierarchy
-from md_sklearn._tree._ranges import range_findings, training_range, warn_findings
+from md_sklearn._tree._ranges import (
+    range_findings,
+    region_findings,
+    training_range,
+    warn_findings,
+)
 from md_sklearn._tree._routing import route_paths
 from md_sklearn._tree._search import accuracy_profile, brent_threshold, exhaustive_threshold
 from md_sklearn._tree._state import fitted_state, saved_arrays
@@ -423,12 +428,22 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
         return X
 
     def _range_findings(self, X):
-        """Far-out values of ``X`` (a validated array) per tested feature."""
+        """Far-out values of ``X`` (a validated array) per tested feature; for a pretrained
+        tree (``provenance_``) also the values outside the paper's measured region."""
         bounds = [split.bounds for split in iter_splits(self.hierarchy_)]  # preorder
         names = feature_names_in(self)
-        return range_findings(
-            X, self.feature_min_, self.feature_max_, self.tree_["feature"][split_nodes(self)],
+        columns = self.tree_["feature"][split_nodes(self)]
+        far = range_findings(
+            X, self.feature_min_, self.feature_max_, columns,
             bounds, lambda column: names[column] if names is not None else int(column),
+        )
+        provenance = getattr(self, "provenance_", None)
+        if provenance is None:
+            return far
+        return far + region_findings(
+            X, columns, names, provenance.measured_range, self.feature_min_, self.feature_max_,
+            f"{provenance.models}/{provenance.dataset}", provenance.name,
+            skip={finding.column: finding.rows for finding in far},
         )
 
     def _column_label(self, column):

@@ -11,6 +11,7 @@ from md_sklearn._tree._classifier import MDTreeClassifier
 from md_sklearn._tree._fitted import feature_names_in, leaf_regimes
 from md_sklearn._tree._hierarchy import fitting_order, iter_splits
 from md_sklearn._tree._presets import get_hierarchy
+from md_sklearn._tree._provenance import TreeProvenance
 
 __all__ = [
     "PRETRAINED_NAMES",
@@ -33,8 +34,9 @@ PRETRAINED_TREES = {
 #: The names :func:`pretrained` accepts.
 PRETRAINED_NAMES = tuple(PRETRAINED_TREES)
 
-#: Version of the layout of the shipped file.
-SUMMARY_FORMAT = 1
+#: Version of the layout of the shipped file (2: provenance, scores on the noisy
+#: collection and the measured range of each feature).
+SUMMARY_FORMAT = 2
 
 _PACKAGE_FILE = ("_data", "pretrained_trees.json")
 
@@ -52,10 +54,20 @@ def pretrained(name):
     ``train_error`` and ``mode_connectivity_peak`` are in percent,
     ``hessian_t`` is the natural log of the Hessian trace, ``CKA`` lies in [0, 1].
 
-    It was fitted on ResNet-18 models trained on CIFAR-10; its accuracy on the
-    noisy collection F' is listed next to Table B in the documentation (an upper
+    It was fitted on ResNet-18 models trained on CIFAR-10, and it knows it:
+    ``provenance_`` (a :class:`~md_sklearn._tree._provenance.TreeProvenance`)
+    holds the models, data, training recipe and metric settings, the collections
+    it was fitted and scored on (its accuracy on the noisy collection F', an upper
     reference for trees fitted on a few models, not a promise for other
-    architectures).
+    architectures) and the range of each feature over the models of both
+    collections. :func:`~md_sklearn.explain` and ``md-sklearn diagnose`` print
+    where it comes from. A value beyond that measured range by more than
+    ``REGION_MARGIN`` (5 %) of its width warns
+    (:class:`~md_sklearn.exceptions.FeatureRangeWarning`) that the sample lies
+    outside the region the tree has evidence for, and says to fit your own tree
+    on a small labelled collection instead
+    (:func:`md_sklearn.collections.build_collection`,
+    :func:`~md_sklearn.bounds_from_data`).
 
     Parameters
     ----------
@@ -103,7 +115,10 @@ def pretrained(name):
             f"expected a pretrained tree name in {list(PRETRAINED_NAMES)}, got {name!r}; "
             f"for the other presets fit MDTreeClassifier(name) on your own collection."
         )
-    return tree_from_summary(name, trees[name])
+    clf = tree_from_summary(name, trees[name])
+    clf.provenance_ = TreeProvenance.from_summary(
+        name, _shipped_summaries()["provenance"], trees[name])
+    return clf
 
 
 def tree_from_summary(name, summary):
