@@ -1,6 +1,6 @@
-"""Speed of the torch extractors: Hessian trace, curve training and CKA against plain baselines.
+"""Speed of the torch extractors against plain baselines; the trace's stopping rules and Hutch++.
 
-Prints three figures, each measured in this process on the same data:
+Prints five figures, each measured in this process on the same data:
 
 (a) ``extractors.hessian_trace`` against a one-probe-at-a-time double-backward loop
     written here (same batch, same Rademacher probes, ``rtol=0`` so the probe counts
@@ -14,6 +14,19 @@ Prints three figures, each measured in this process on the same data:
     batches, then ``tr(KHLH)`` with ``n × n`` Gram matrices and the centring matrix ``H``
     for every ordered pair, as most public CKA code does.  Ratio = textbook time /
     extractor time (the issue sets no target).
+(d) stopping rules of ``hessian_trace`` on the small CNN and the MLP, trained (Adam,
+    ``--train-epochs``) on labels of a random teacher CNN: the Hessian-vector products
+    each rule spends and the precision it reaches -- the paper's rule (``rtol`` 1e-3,
+    at most 100 probes) against ``target_relative_se`` at each of ``--targets`` (the
+    standard error of ``ln(trace)``, the featurizer's ``hessian_target_se`` for a
+    one-member group), over ``--rule-seeds`` probe seeds on one fixed batch.  Counted,
+    not timed: one probe is one product.
+(e) Hutch++ (Meyer, Musco, Musco & Woodruff 2021, written here) against Hutchinson at
+    equal numbers of products on the same trained networks and batch: the variance of
+    each estimate over ``--hutchpp-seeds`` seeds; ratio = Hutchinson variance / Hutch++
+    variance (> 1: Hutch++ is more precise for the same products).
+
+``--parts`` picks the parts to run (default ``abcde``).
 
 ``--device`` (default ``cpu``) runs the extractors and their baselines on another device,
 e.g. ``cuda``; the timings then wait for the device to finish.
@@ -43,6 +56,7 @@ from extractors.utils import (
     PointEvaluator,
     mixed_batches,
     rademacher_probe,
+    rademacher_probes,
     resolve_device,
     sample_indices,
     train_curve,
@@ -221,6 +235,151 @@ def bench_cka(data, repeats, n_models, device="cpu"):
             "relative_difference_of_values": abs(result.value - v_textbook) / abs(v_textbook)}
 
 
+# --- (d) stopping rules and (e) Hutch++ ---------------------------------------------------------
+def teacher_labelled(n: int, seed: int = 0) -> TensorDataset:
+    """CIFAR-shaped noise labelled by a random small CNN (logits standardised per class, so
+    the ten classes are about balanced): a task the benchmark's networks can learn."""
+    inputs = cifar_like(n, seed).tensors[0]
+    with torch.no_grad():
+        logits = small_cnn(123).eval()(inputs)
+    return TensorDataset(inputs, ((logits - logits.mean(0)) / logits.std(0)).argmax(1))
+
+
+def trained(model: nn.Module, data: TensorDataset, epochs: int, seed: int = 0) -> nn.Module:
+    """``model`` after ``epochs`` epochs of Adam (lr 1e-3, batch 64), in eval mode."""
+    gen = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x_all, y_all = data.tensors
+    model.train()
+    for _ in range(epochs):
+        order = torch.randperm(len(data), generator=gen)
+        for start in range(0, len(data), 64):
+            idx = order[start:start + 64]
+            loss = nn.functional.cross_entropy(model(x_all[idx]), y_all[idx])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+    return model.eval()
+
+
+def training_summary(model, data) -> dict:
+    with torch.no_grad():
+        logits = model(data.tensors[0])
+    return {"train_loss": float(nn.functional.cross_entropy(logits, data.tensors[1])),
+            "train_accuracy": float((logits.argmax(1) == data.tensors[1]).double().mean())}
+
+
+def _mean(values):
+    return math.fsum(values) / len(values)
+
+
+def _std(values):
+    mean = _mean(values)
+    return math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
+def bench_stopping(name, model, batch, targets, seeds, target_max_probes, device="cpu"):
+    """Products and precision of the paper's rule and of each precision target, on one
+    fixed batch (``batch`` is the whole Hessian batch, so only the probes vary)."""
+    rules = [("paper rtol 1e-3", {})] + [
+        (f"target {t:g}", {"target_relative_se": t, "max_probes": target_max_probes})
+        for t in targets]
+    rows = []
+    for rule, options in rules:
+        results = [extractors.hessian_trace(model, batch, n_samples=len(batch),
+                                            random_state=seed, device=device, **options)
+                   for seed in range(seeds)]
+        logs = [math.log(r.value) if r.value > 0 else math.nan for r in results]
+        rows.append({
+            "model": name, "rule": rule, "target_se_of_log": options.get("target_relative_se"),
+            "products_mean": _mean([r.n_probes for r in results]),
+            "products": [r.n_probes for r in results],
+            "trace_mean": _mean([r.value for r in results]),
+            "se_trace_mean": _mean([r.standard_error for r in results]),
+            "se_log_mean": _mean([r.standard_error / abs(r.value) for r in results]),
+            "sd_log_over_seeds": _std(logs) if seeds > 1 else math.nan,
+            "stopped_at_max_probes": sum(r.stopped_by == "max_probes" for r in results),
+        })
+    return rows
+
+
+def hvp_on_batch(model, batch, device="cpu"):
+    """``(v -> Hv, number of parameters)`` for the eval-mode mean cross-entropy on
+    ``batch``, by double backward through a gradient graph built once."""
+    model = copy.deepcopy(model).to(device).eval()
+    x, y = (t.to(device) for t in batch.tensors)
+    params = [p for p in model.parameters() if p.requires_grad]
+    sizes = [p.numel() for p in params]
+    grads = torch.autograd.grad(nn.functional.cross_entropy(model(x), y), params,
+                                create_graph=True)
+
+    def hvp(v: torch.Tensor) -> torch.Tensor:
+        pieces = [piece.view_as(p) for piece, p in zip(v.split(sizes), params, strict=True)]
+        products = torch.autograd.grad(grads, params, pieces, retain_graph=True)
+        return torch.cat([h.reshape(-1) for h in products])
+
+    return hvp, sum(sizes)
+
+
+def hutchpp_trace(hvp, size, products, gen, dtype=torch.float32, device="cpu"):
+    """Hutch++ (Meyer et al. 2021, Algorithm 1) with ``products`` matrix-vector products.
+
+    ``k = products // 3`` Rademacher columns ``S``; ``Q`` an orthonormal basis of ``HS``
+    (k products); ``tr(QᵀHQ)`` exactly (k products); plus Hutchinson on the deflated
+    matrix ``(I - QQᵀ)H(I - QQᵀ)`` with the remaining ``products - 2k`` Rademacher probes
+    projected off ``Q``.  Returns ``(estimate, standard error)``: the sample standard
+    deviation of the deflated probes over ``sqrt(count)`` (the low-rank part is exact
+    given ``S``; NaN with one deflated probe).
+    """
+    k = products // 3
+    if k < 1 or products - 2 * k < 1:
+        raise ValueError(f"expected products >= 3 for Hutch++, got {products}.")
+    sketch = rademacher_probes(k, size, gen, dtype).to(device)
+    basis, _ = torch.linalg.qr(torch.stack([hvp(s) for s in sketch]).T.double())
+    basis = basis.to(dtype)  # (size, k), orthonormal columns
+    low_rank = math.fsum(float(torch.dot(q, hvp(q))) for q in basis.T)
+    probes = rademacher_probes(products - 2 * k, size, gen, dtype).to(device)
+    probes = probes - (probes @ basis) @ basis.T
+    forms = [float(torch.dot(g.double(), hvp(g).double())) for g in probes]
+    se = _std(forms) / math.sqrt(len(forms)) if len(forms) > 1 else math.nan
+    return low_rank + _mean(forms), se
+
+
+def bench_hutchpp(name, model, batch, products, seeds, device="cpu"):
+    """Variance over seeds of Hutchinson (the extractor, ``rtol=0``) and of Hutch++, both
+    with ``products`` products on the same batch."""
+    hvp, size = hvp_on_batch(model, batch, device)
+    dtype = next(model.parameters()).dtype
+    hutchinson = [extractors.hessian_trace(model, batch, n_samples=len(batch),
+                                           max_probes=products, rtol=0, random_state=seed,
+                                           device=device).value for seed in range(seeds)]
+    plusplus = [hutchpp_trace(hvp, size, products, torch.Generator().manual_seed(seed), dtype,
+                              device)[0] for seed in range(seeds)]
+    var_h, var_pp = _std(hutchinson) ** 2, _std(plusplus) ** 2
+    return {"model": name, "parameters": size, "products": products, "seeds": seeds,
+            "hutchinson_mean": _mean(hutchinson), "hutchinson_sd": math.sqrt(var_h),
+            "hutchpp_mean": _mean(plusplus), "hutchpp_sd": math.sqrt(var_pp),
+            "variance_ratio": var_h / var_pp}
+
+
+def precision_models(train_epochs, hessian_samples):
+    """The benchmark's small CNN and MLP trained on teacher labels, and the fixed batch of
+    ``hessian_samples`` training samples their Hessians are taken on."""
+    data = teacher_labelled(1000)
+    batch = TensorDataset(*(t[:hessian_samples] for t in data.tensors))
+    models = []
+    for name, build in (("small CNN", small_cnn), ("MLP", mlp)):
+        with torch.random.fork_rng():
+            model = trained(build(0), data, train_epochs)
+        models.append((name, model, {"model": name, "train_epochs": train_epochs,
+                                     **training_summary(model, data)}))
+    return models, batch
+
+
+def _floats(text):
+    return [float(t) for t in text.split(",") if t.strip()]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks extractors",
                                      description=__doc__.splitlines()[0])
@@ -237,11 +396,39 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default="cpu",
                         help="where the extractors and baselines run: cpu, cuda, cuda:N or auto "
                              "(default: cpu)")
+    parser.add_argument("--parts", default="abcde",
+                        help="which parts to run, e.g. 'de' (default: abcde)")
+    parser.add_argument("--train-epochs", type=int, default=30,
+                        help="Adam epochs of the networks of (d) and (e) (default: 30)")
+    parser.add_argument("--hessian-samples", type=int, default=200,
+                        help="the fixed Hessian batch of (d) and (e) (default: 200)")
+    parser.add_argument("--targets", default="0.05,0.02",
+                        help="standard errors of ln(trace) the rules of (d) aim at "
+                             "(default: 0.05,0.02)")
+    parser.add_argument("--rule-seeds", type=int, default=3,
+                        help="probe seeds per rule in (d) (default: 3)")
+    parser.add_argument("--target-max-probes", type=int, default=2000,
+                        help="max_probes of the target rules in (d) (default: 2000)")
+    parser.add_argument("--hutchpp-products", default="30,90",
+                        help="products per estimate in (e) (default: 30,90)")
+    parser.add_argument("--hutchpp-seeds", type=int, default=30,
+                        help="seeds per estimator in (e) (default: 30)")
     parser.add_argument("--json", metavar="PATH", help="also write the figures to PATH as JSON")
     args = parser.parse_args(argv)
     if args.probes < 2 or args.repeats < 1 or args.curve_samples < 128 or args.cka_models < 2:
         parser.error("expected --probes >= 2, --repeats >= 1, --curve-samples >= 128, "
                      "--cka-models >= 2")
+    try:
+        targets, products = _floats(args.targets), [int(p) for p in _floats(args.hutchpp_products)]
+    except ValueError:
+        parser.error("expected --targets and --hutchpp-products as comma-separated numbers")
+    if (not set(args.parts) <= set("abcde") or not args.parts or args.train_epochs < 0
+            or args.hessian_samples < 1 or not all(t > 0 for t in targets)
+            or args.rule_seeds < 2 or args.target_max_probes < 2
+            or not all(p >= 6 for p in products) or args.hutchpp_seeds < 2):
+        parser.error("expected --parts among 'abcde', --train-epochs >= 0, --hessian-samples "
+                     ">= 1, --targets > 0, --rule-seeds >= 2, --target-max-probes >= 2, "
+                     "--hutchpp-products >= 6 and --hutchpp-seeds >= 2")
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     try:
@@ -255,30 +442,67 @@ def main(argv=None) -> int:
         machine += f", device {torch.cuda.get_device_name(device)}"
     print(f"extractors benchmark on {machine}; minimum of {args.repeats} interleaved runs")
     hessian_data = cifar_like(1000)
-    trace = [bench_trace("small CNN", small_cnn(0), hessian_data, args.probes, args.repeats, device),
-             bench_trace("MLP", mlp(0), hessian_data, args.probes, args.repeats, device)]
-    print(f"(a) hessian_trace, {args.probes} probes on 200 samples "
-          "(ratio = loop time / extractor time; target >= 2)")
-    for row in trace:
-        print(f"    {row['model']:<10} {row['parameters']:>7} params: extractor "
-              f"{row['seconds_extractor']:.3f} s | per-probe loop {row['seconds_loop']:.3f} s "
-              f"-> {row['ratio_vs_loop']:.2f}x | cached-gradient loop "
-              f"{row['seconds_cached_loop']:.3f} s -> {row['ratio_vs_cached_loop']:.2f}x "
-              f"(values agree to {row['relative_difference_of_values']:.1e})")
-    curve = bench_curve(cifar_like(args.curve_samples, seed=1), args.repeats, device=device)
-    print(f"(b) one epoch, {curve['samples']} samples, batch 128, small CNN: curve "
-          f"{curve['seconds_curve_epoch']:.3f} s vs SGD {curve['seconds_sgd_epoch']:.3f} s "
-          f"-> {curve['ratio_curve_vs_sgd']:.2f}x (target <= 1.5)")
-    cka_row = bench_cka(hessian_data, args.repeats, args.cka_models, device)
-    print(f"(c) cka of {cka_row['models']} small CNNs on {cka_row['samples']} samples: "
-          f"extractor {cka_row['seconds']:.3f} s | textbook n x n Gram {cka_row['seconds_textbook']:.3f} s "
-          f"-> {cka_row['ratio_vs_textbook']:.2f}x (no target; values agree to "
-          f"{cka_row['relative_difference_of_values']:.1e})")
+    payload = {"machine": machine, "device": str(device), "repeats": args.repeats}
+    if "a" in args.parts:
+        payload["hessian_trace"] = trace = [
+            bench_trace("small CNN", small_cnn(0), hessian_data, args.probes, args.repeats, device),
+            bench_trace("MLP", mlp(0), hessian_data, args.probes, args.repeats, device)]
+        print(f"(a) hessian_trace, {args.probes} probes on 200 samples "
+              "(ratio = loop time / extractor time; target >= 2)")
+        for row in trace:
+            print(f"    {row['model']:<10} {row['parameters']:>7} params: extractor "
+                  f"{row['seconds_extractor']:.3f} s | per-probe loop {row['seconds_loop']:.3f} s "
+                  f"-> {row['ratio_vs_loop']:.2f}x | cached-gradient loop "
+                  f"{row['seconds_cached_loop']:.3f} s -> {row['ratio_vs_cached_loop']:.2f}x "
+                  f"(values agree to {row['relative_difference_of_values']:.1e})")
+    if "b" in args.parts:
+        payload["curve_epoch"] = curve = bench_curve(cifar_like(args.curve_samples, seed=1),
+                                                     args.repeats, device=device)
+        print(f"(b) one epoch, {curve['samples']} samples, batch 128, small CNN: curve "
+              f"{curve['seconds_curve_epoch']:.3f} s vs SGD {curve['seconds_sgd_epoch']:.3f} s "
+              f"-> {curve['ratio_curve_vs_sgd']:.2f}x (target <= 1.5)")
+    if "c" in args.parts:
+        payload["cka"] = cka_row = bench_cka(hessian_data, args.repeats, args.cka_models, device)
+        print(f"(c) cka of {cka_row['models']} small CNNs on {cka_row['samples']} samples: "
+              f"extractor {cka_row['seconds']:.3f} s | textbook n x n Gram {cka_row['seconds_textbook']:.3f} s "
+              f"-> {cka_row['ratio_vs_textbook']:.2f}x (no target; values agree to "
+              f"{cka_row['relative_difference_of_values']:.1e})")
+    if "d" in args.parts or "e" in args.parts:
+        models, batch = precision_models(args.train_epochs, args.hessian_samples)
+        payload["precision_models"] = [summary for _, _, summary in models]
+        print(f"    (d, e) networks after {args.train_epochs} Adam epochs on 1000 teacher-labelled "
+              f"samples: " + "; ".join(f"{s['model']} train accuracy {s['train_accuracy']:.2f}"
+                                       for _, _, s in models)
+              + f"; one fixed Hessian batch of {len(batch)} samples")
+    if "d" in args.parts:
+        payload["stopping_rules"] = rules = [
+            row for name, model, _ in models
+            for row in bench_stopping(name, model.to(device), batch, targets, args.rule_seeds,
+                                      args.target_max_probes, device)]
+        print(f"(d) hessian_trace stopping rules, mean over {args.rule_seeds} probe seeds "
+              "(products = probes; se of ln = se / trace; target rules capped at "
+              f"{args.target_max_probes} probes)")
+        for row in rules:
+            capped = (f", {row['stopped_at_max_probes']} at max_probes"
+                      if row["stopped_at_max_probes"] and row["target_se_of_log"] else "")
+            print(f"    {row['model']:<10} {row['rule']:<16} {row['products_mean']:>7.1f} products"
+                  f" | trace {row['trace_mean']:.4g} se {row['se_trace_mean']:.3g} | se of ln "
+                  f"{row['se_log_mean']:.4f} (sd over seeds {row['sd_log_over_seeds']:.4f})"
+                  + capped)
+    if "e" in args.parts:
+        payload["hutchpp"] = hutchpp = [
+            bench_hutchpp(name, model.to(device), batch, count, args.hutchpp_seeds, device)
+            for name, model, _ in models for count in products]
+        print(f"(e) Hutch++ vs Hutchinson at equal products, {args.hutchpp_seeds} seeds "
+              "(ratio = Hutchinson variance / Hutch++ variance; > 1: Hutch++ wins)")
+        for row in hutchpp:
+            print(f"    {row['model']:<10} {row['products']:>4} products: Hutchinson "
+                  f"{row['hutchinson_mean']:.4g} sd {row['hutchinson_sd']:.3g} | Hutch++ "
+                  f"{row['hutchpp_mean']:.4g} sd {row['hutchpp_sd']:.3g} -> "
+                  f"{row['variance_ratio']:.2f}x")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump({"machine": machine, "device": str(device), "repeats": args.repeats,
-                       "hessian_trace": trace,
-                       "curve_epoch": curve, "cka": cka_row}, handle, indent=2)
+            json.dump(payload, handle, indent=2)
         print(f"wrote {args.json}")
     return 0
 
