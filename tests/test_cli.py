@@ -149,7 +149,7 @@ def test_demo_writes_trees_figures_and_summary(tiny_demo):
 
 
 def test_demo_reports_intervals_and_a_verdict_they_support(tiny_demo):
-    from md_sklearn._cli._demo import _verdict_line
+    from md_sklearn._cli._demo import DEMO_MIN_TEST, _verdict_line
 
     _, summary = tiny_demo
     for result in summary["tasks"].values():
@@ -166,12 +166,27 @@ def test_demo_reports_intervals_and_a_verdict_they_support(tiny_demo):
         assert paired["difference"] == pytest.approx(
             result["accuracy"]["MD tree"] - result["accuracy"][best])
         line = _verdict_line(result)
-        if paired["low"] > 0:
+        if result["n_test"] < DEMO_MIN_TEST:
+            assert "fewer than the" in line and "docs/study.rst" in line
+        elif paired["low"] > 0:
             assert line.startswith("MD tree beats")
         elif paired["high"] < 0:
             assert line.startswith("the best baseline")
         else:
             assert "cannot tell" in line and "docs/study.rst" in line
+
+
+def test_demo_verdict_needs_enough_test_configurations():
+    from md_sklearn._cli._demo import DEMO_MIN_TEST, _verdict_line
+
+    def result(n_test, low, high):
+        return {"n_test": n_test, "paired": {"MD tree": {"low": low, "high": high,
+                                                          "baseline": "Validation+DT"}}}
+
+    assert "fewer than the" in _verdict_line(result(DEMO_MIN_TEST - 1, -100.0, -100.0))
+    assert _verdict_line(result(DEMO_MIN_TEST, 2.0, 9.0)).startswith("MD tree beats")
+    assert _verdict_line(result(DEMO_MIN_TEST, -9.0, -2.0)).startswith("the best baseline")
+    assert "cannot tell" in _verdict_line(result(DEMO_MIN_TEST, -2.0, 9.0))
 
 
 def test_demo_rerun_trains_and_computes_nothing(tiny_demo):
