@@ -303,8 +303,10 @@ def _with_intervals(correct):
     for method in ("MD tree", "MD tree (exhaustive)"):
         comparison = paired_bootstrap(correct[method].astype(float), correct[best].astype(float),
                                       n_boot=DEMO_BOOTSTRAP, random_state=DEMO_SEED)
+        enough = comparison["n_test"] >= DEMO_MIN_TEST
         paired[method] = {"baseline": best, **comparison,
-                          "verdict": verdict(comparison["low"], comparison["high"])}
+                          "verdict": (verdict(comparison["low"], comparison["high"]) if enough
+                                      else "too few configurations to compare")}
     return {"accuracy": {m: v["accuracy"] for m, v in intervals.items()},
             "interval": {m: [v["low"], v["high"]] for m, v in intervals.items()},
             "best_baseline": best, "paired": paired,
