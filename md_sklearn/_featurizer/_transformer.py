@@ -33,6 +33,7 @@ from md_sklearn._featurizer._metrics import (
     unit_of,
 )
 from md_sklearn._featurizer._worker import GroupTask
+from md_sklearn._utils._compat import AddedParametersMixin
 from md_sklearn._utils._extras import available, progress_bar
 
 __all__ = ["LandscapeFeaturizer"]
@@ -43,7 +44,7 @@ DEFAULT_METRICS = ("train_error", "mode_connectivity_peak", "hessian_t", "CKA")
 _DEVICE_PATTERN = re.compile(r"auto|cpu|mps|(cuda|xpu)(:\d+)?")
 
 
-class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
+class LandscapeFeaturizer(AddedParametersMixin, TransformerMixin, BaseEstimator):
     """Loss-landscape features of groups of trained torch models, as the paper's table.
 
     Each input sample is a :class:`ModelGroup` (the models of one training
@@ -284,11 +285,6 @@ class LandscapeFeaturizer(TransformerMixin, BaseEstimator):
     #: before they existed load with today's behaviour (the value they had then).
     _ADDED_PARAMETERS = {"curve_steps": None, "return_uncertainty": False,
                          "hessian_target_se": None}
-
-    def __setstate__(self, state):
-        for name, default in self._ADDED_PARAMETERS.items():
-            state.setdefault(name, default)
-        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -31,11 +31,12 @@ from md_sklearn._tree._ranges import (
 from md_sklearn._tree._routing import route_paths
 from md_sklearn._tree._search import accuracy_profile, brent_threshold, exhaustive_threshold
 from md_sklearn._tree._state import fitted_state, saved_arrays
+from md_sklearn._utils._compat import AddedParametersMixin
 
 __all__ = ["MDTreeClassifier"]
 
 
-class MDTreeClassifier(ClassifierMixin, BaseEstimator):
+class MDTreeClassifier(AddedParametersMixin, ClassifierMixin, BaseEstimator):
     """Model-diagnosis tree: a user-declared tree shape with fitted thresholds.
 
     The shape of the tree (which feature each split tests, what each leaf
@@ -181,11 +182,6 @@ class MDTreeClassifier(ClassifierMixin, BaseEstimator):
     #: Parameters added after the first release -> their default, so trees pickled
     #: before they existed load with today's behaviour.
     _ADDED_PARAMETERS = {"feature_names": None}
-
-    def __setstate__(self, state):
-        for name, default in self._ADDED_PARAMETERS.items():
-            state.setdefault(name, default)
-        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
