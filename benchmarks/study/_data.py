@@ -83,7 +83,7 @@ def load_dataset(name):
         train, test = load_digits_data(random_state=STUDY_SEED)
         return train, test, small_cnn
     if name == "mnist1d":
-        from md_sklearn.models._mlp import mlp
+        from md_sklearn.models import mlp
 
         train, test = load_mnist1d_data()
         return train, test, mlp
