@@ -64,7 +64,7 @@ def trees_and_points(draw):
     clf = MDTreeClassifier(root).fit(X, y)
     thresholds = list(clf.tree_["threshold"][clf.tree_["children_left"] >= 0])
     point = []
-    for j in range(3):
+    for _ in range(3):
         # a coordinate on or near a threshold makes the flip likely and tests the <= edge
         near = draw(st.sampled_from([None] + thresholds))
         offset = draw(st.sampled_from([0.0, 0.05, -0.05, 0.3]))
