@@ -6,8 +6,6 @@ import functools
 import hashlib
 import json
 import math
-import os
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -17,6 +15,7 @@ import pandas as pd
 
 from benchmarks.study._data import load_dataset
 from benchmarks.study._grid import COLLECTIONS, STUDY_SEED, sample_factor
+from md_sklearn._utils._atomic import write_text_atomic
 
 #: The metrics every group gets (the Q1/Q2 trees, the CKA column and the baselines).
 METRICS = ("train_error", "train_loss", "mode_connectivity_peak", "hessian_t", "CKA")
@@ -34,17 +33,8 @@ INTERPOLATION_ERROR = 1.0
 
 # --- files ---------------------------------------------------------------------------
 def write_atomic(path, text):
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write ``text`` to ``path`` atomically (the package's one atomic writer)."""
+    write_text_atomic(path, text)
 
 
 def digest(value):
