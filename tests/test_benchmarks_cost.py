@@ -93,3 +93,17 @@ def test_device_check_runs_on_the_cpu(tmp_path):
     plan = dict(device_check.steps("cuda", small=False))
     assert plan["cost"][plan["cost"].index("--width") + 1] == "64"
     assert all("{json}" in command for name, command in plan.items() if name != "cuda_tests")
+
+
+def test_device_check_small_plan_sizes_every_extractors_part():
+    # --small runs in CI on two CPU cores: parts (d) and (e) (the trace's stopping rules and
+    # Hutch++) must be sized down with the rest, or the step runs past its timeout
+    plan = dict(device_check.steps("cpu", small=True))
+    command = plan["extractors"]
+
+    def value(flag):
+        return command[command.index(flag) + 1]
+
+    assert int(value("--target-max-probes")) <= 200
+    assert value("--targets") == "0.05"
+    assert int(value("--hutchpp-seeds")) <= 4 and int(value("--train-epochs")) <= 5
