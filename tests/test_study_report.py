@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from benchmarks.study._report import correctness, format_tables, headline, summarize
+from benchmarks.study._report import (
+    confidence_split,
+    correctness,
+    format_tables,
+    headline,
+    summarize,
+)
 from benchmarks.study._run import METHODS
 
 
@@ -55,3 +61,61 @@ def test_tables_and_headline():
     skipped = {**summary, "skipped": "no test"}
     del skipped["comparisons"]
     assert "not evaluable" in headline({"cases": {"tolerance": [skipped]}})[1]
+
+
+def _with_confidence():
+    # md_tree: right on configs 0 and 2 in both runs, wrong on 1 and 3
+    evaluation = _evaluation()
+    for run in evaluation["runs"]:
+        run["predictions"]["md_tree"] = ["small", "small", "small", "large"]
+        run["flip_probability"] = {"md_tree": [0.01, 0.6, 0.1, 0.9]}
+        run["fragile"] = {"md_tree": [False, True, False, True]}
+    evaluation["runs"][1]["fragile"]["md_tree"] = [False, True, True, False]
+    return evaluation
+
+
+def test_confidence_split_by_hand():
+    split = confidence_split(_with_confidence(), n_boot=2000)
+    # robust: run 1 configs 0, 2 (right, right); run 2 configs 0 (right), 3 (wrong)
+    assert split["robust"]["n"] == 4 and split["robust"]["accuracy"] == 75.0
+    # fragile: run 1 configs 1, 3 (both wrong); run 2 configs 1 (wrong), 2 (right)
+    assert split["fragile"]["n"] == 4 and split["fragile"]["accuracy"] == 25.0
+    assert split["difference"]["value"] == 50.0
+    assert split["fragile_share"] == 50.0
+    for side in ("robust", "fragile"):
+        assert split[side]["low"] <= split[side]["accuracy"] <= split[side]["high"]
+    assert split["difference"]["low"] <= 50.0 <= split["difference"]["high"]
+
+
+def test_confidence_split_bootstrap_matches_a_direct_resample():
+    # the interval resamples whole test configurations, both sides from the same draw
+    evaluation = _with_confidence()
+    split = confidence_split(evaluation, n_boot=4000, random_state=3)
+    rng = np.random.default_rng(3)
+    indices = rng.integers(0, 4, size=(4000, 4))
+    true = np.array(evaluation["true"], dtype=object)
+    correct = np.array([np.array(r["predictions"]["md_tree"], dtype=object) == true
+                        for r in evaluation["runs"]], dtype=float)
+    fragile = np.array([r["fragile"]["md_tree"] for r in evaluation["runs"]])
+    robust_acc = []
+    for draw in indices:
+        mask = ~fragile[:, draw]
+        robust_acc.append(100 * correct[:, draw][mask].sum() / mask.sum()
+                          if mask.sum() else np.nan)
+    low, high = np.nanquantile(robust_acc, [0.025, 0.975])
+    assert split["robust"]["low"] == pytest.approx(low)
+    assert split["robust"]["high"] == pytest.approx(high)
+
+
+def test_confidence_in_summary_and_tables():
+    assert confidence_split(_evaluation(), n_boot=100) is None  # runs without confidence
+    summary = summarize(_with_confidence(), n_boot=200)
+    assert summary["confidence"]["robust"]["n"] == 4
+    report = {"collections": {}, "cases": {"tolerance": [summary]}}
+    assert "by confidence: robust 75.0 %" in format_tables(report)
+    assert any("fragile 25.0 %" in line for line in headline(report))
+    one_sided = _with_confidence()
+    for run in one_sided["runs"]:
+        run["fragile"]["md_tree"] = [False] * 4
+    split = confidence_split(one_sided, n_boot=100)
+    assert split["fragile"]["n"] == 0 and split["difference"] is None

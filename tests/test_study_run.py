@@ -149,6 +149,15 @@ def test_tiny_run_and_resume(tmp_path):
         for run_ in evaluation["runs"]:
             for predicted in run_["predictions"].values():
                 assert len(predicted) == len(evaluation["true"])
+            if run_["predictions"]:  # the primary method's diagnoses carry a confidence
+                probability = run_["flip_probability"]["md_tree"]
+                assert len(probability) == len(evaluation["true"])
+                assert all(0.0 <= p <= 1.0 for p in probability)
+                assert run_["fragile"]["md_tree"] == [p > 0.2 for p in probability]
+        if "unknown_se" in evaluation:  # one curve per group: its standard error unknown
+            assert set(evaluation["unknown_se"]) <= {"train_error_se", "hessian_t_se",
+                                                     "mode_connectivity_peak_se"}
+    assert any("confidence" in case for case in report["cases"]["rfi"])
     folder = tmp_path / report["cache"].split("/")[-1]
     # build_collection rewrites its two summary tables on every call; models, feature
     # rows and evaluations must stay untouched

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.study._run import DT_BASELINES, METHOD_TITLES, METHODS
+from benchmarks.study._run import CONFIDENCE_METHOD, DT_BASELINES, METHOD_TITLES, METHODS
 from md_sklearn._protocol._statistics import (
     bootstrap_ci,
     mcnemar_exact,
     mean_std,
     paired_bootstrap,
+    resample_indices,
     verdict,
 )
 
@@ -25,6 +26,60 @@ def correctness(evaluation, method):
     rows = [np.asarray(run["predictions"][method], dtype=object) == true
             for run in evaluation["runs"] if method in run["predictions"]]
     return np.vstack(rows).astype(float) if rows else None
+
+
+def confidence_split(evaluation, *, n_boot, level=0.95, random_state=0):
+    """Accuracy of the robust and of the fragile diagnoses of the confidence method.
+
+    A diagnosis is one (repetition, test configuration) prediction; it is fragile when
+    :func:`md_sklearn.explain` says so (its flip probability above ``fragile_level``).
+    Intervals: percentile bootstrap over test configurations (each keeps all its
+    repetitions), the same resamples for both accuracies and their difference (robust
+    minus fragile). None when no run carries the confidence.
+
+    Returns
+    -------
+    dict or None
+        ``robust`` and ``fragile`` (``accuracy``, ``low``, ``high`` in percent, ``n``
+        diagnoses), ``difference`` (``value``, ``low``, ``high``; None when a side is
+        empty) and ``fragile_share`` (percent of diagnoses).
+    """
+    runs = [run for run in evaluation["runs"] if CONFIDENCE_METHOD in run.get("fragile", {})]
+    if not runs or not evaluation["true"]:
+        return None
+    true = np.asarray(evaluation["true"], dtype=object)
+    correct = np.vstack([np.asarray(run["predictions"][CONFIDENCE_METHOD], dtype=object) == true
+                         for run in runs]).astype(float)
+    fragile = np.vstack([np.asarray(run["fragile"][CONFIDENCE_METHOD], dtype=bool)
+                         for run in runs])
+    # per test configuration: right and total among its robust (fragile) diagnoses
+    sides = {"robust": ~fragile, "fragile": fragile}
+    right = {name: (correct * mask).sum(axis=0) for name, mask in sides.items()}
+    total = {name: mask.sum(axis=0).astype(float) for name, mask in sides.items()}
+    indices = resample_indices(true.size, n_boot, random_state)
+    alpha = (1.0 - level) / 2.0
+    resampled, result = {}, {}
+    for name in sides:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            resampled[name] = 100.0 * right[name][indices].sum(axis=1) / total[name][indices].sum(axis=1)
+        n = int(total[name].sum())
+        if n == 0:
+            result[name] = {"accuracy": None, "low": None, "high": None, "n": 0}
+            continue
+        low, high = np.nanquantile(resampled[name], [alpha, 1.0 - alpha])
+        result[name] = {"accuracy": 100.0 * float(right[name].sum()) / n, "low": float(low),
+                        "high": float(high), "n": n}
+    if result["robust"]["n"] and result["fragile"]["n"]:
+        difference = resampled["robust"] - resampled["fragile"]
+        low, high = np.nanquantile(difference, [alpha, 1.0 - alpha])
+        result["difference"] = {
+            "value": result["robust"]["accuracy"] - result["fragile"]["accuracy"],
+            "low": float(low), "high": float(high)}
+    else:
+        result["difference"] = None
+    result["fragile_share"] = 100.0 * float(fragile.mean())
+    result["unknown_se"] = evaluation.get("unknown_se", {})
+    return result
 
 
 def summarize(evaluation, *, n_boot, random_state=0):
@@ -64,6 +119,9 @@ def summarize(evaluation, *, n_boot, random_state=0):
         summary["comparisons"][method] = {
             "baseline": best, **paired, "mcnemar_p_per_repetition": mcnemar,
             "verdict": verdict(paired["low"], paired["high"])}
+    split = confidence_split(evaluation, n_boot=n_boot, random_state=random_state)
+    if split is not None:
+        summary["confidence"] = split
     return summary
 
 
@@ -106,8 +164,28 @@ def format_tables(report):
                     f"   {METHOD_TITLES[method]} - {METHOD_TITLES[comparison['baseline']]}: "
                     f"{comparison['difference']:+.2f} pts [{comparison['low']:+.2f}, "
                     f"{comparison['high']:+.2f}] -> {comparison['verdict']}")
+            if "confidence" in case:
+                lines.append("   " + confidence_line(case["confidence"]))
     lines += ["", *headline(report)]
     return "\n".join(lines)
+
+
+def confidence_line(split):
+    """One line: the confidence method's accuracy on robust and on fragile diagnoses."""
+    def side(name):
+        entry = split[name]
+        if not entry["n"]:
+            return f"{name} none"
+        return (f"{name} {entry['accuracy']:.1f} % [{entry['low']:.1f}, {entry['high']:.1f}] "
+                f"of {entry['n']}")
+
+    text = (f"{METHOD_TITLES[CONFIDENCE_METHOD]} by confidence: {side('robust')}; "
+            f"{side('fragile')} ({split['fragile_share']:.0f} % fragile)")
+    difference = split["difference"]
+    if difference is not None:
+        text += (f"; robust - fragile {difference['value']:+.1f} pts "
+                 f"[{difference['low']:+.1f}, {difference['high']:+.1f}]")
+    return text
 
 
 #: The pre-declared primary analysis (docs/study.rst): label rule, method, cases.
@@ -136,6 +214,8 @@ def headline(report):
             f"[{comparison['low']:+.2f}, {comparison['high']:+.2f}], n={case['n_test']} "
             f"-> {comparison['verdict']}")
         counts[comparison["verdict"]] = counts.get(comparison["verdict"], 0) + 1
+        if "confidence" in case:
+            lines.append(f"   {'':<24} {confidence_line(case['confidence'])}")
     lines.append("   verdicts: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
                                     or "none yet"))
     return lines

@@ -95,8 +95,12 @@ def featurize(folder, grid, collections, *, n_jobs, progress):
     tables = {}
     for (dataset, name), (collection, test, build_model) in collections.items():
         spec = grid.grids[dataset]
-        budget = "steps" if "curve_steps" in _featurizer_parameters() else "epochs"
-        path = folder / "features" / f"{dataset}_{name}_curve-{budget}.csv"
+        available = _featurizer_parameters()
+        budget = "steps" if "curve_steps" in available else "epochs"
+        # tables with standard errors (issue 15) have their own name: an older table
+        # without them is never read as if it had them
+        suffix = "_se" if "return_uncertainty" in available else ""
+        path = folder / "features" / f"{dataset}_{name}_curve-{budget}{suffix}.csv"
         if path.is_file():
             tables[dataset, name] = pd.read_csv(path, index_col="group")
             continue
@@ -145,8 +149,12 @@ def _featurize_collection(collection, test, build_model, spec, folder, n_jobs, p
         featurizer = LandscapeFeaturizer(
             metrics=METRICS, device="cpu", random_state=STUDY_SEED, n_jobs=n_jobs,
             cache_dir=folder / "feature-cache", progress=progress,
-            **curve_budget(spec, fraction, n_train, available), **options)
-        parts.append(featurizer.fit_transform(groups))
+            **curve_budget(spec, fraction, n_train, available),
+            **({"return_uncertainty": True} if "return_uncertainty" in available else {}),
+            **options)
+        with warnings.catch_warnings():  # one curve per group: said in docs/study.rst
+            warnings.filterwarnings("ignore", message="mode_connectivity_peak_se is NaN")
+            parts.append(featurizer.fit_transform(groups))
     features = pd.concat(parts)
     table = collection.table.copy()
     table.index = pd.Index(
@@ -219,12 +227,14 @@ def evaluate_case(case, grid, labelled, folder):
     pool = labelled[case.train]
     test = labelled[case.test]
     columns = sorted(_columns(case.task) | {"width", "data", "bs", label})
+    errors = [se_name(c) for c in _md_tree_columns(case.task) if se_name(c) in test.columns]
     pool = pool[pool[label] != "optimal"][columns]
-    test = test[test[label] != "optimal"][columns]
-    # a metric that failed (NaN, e.g. a non-positive Hessian trace) drops its row, counted
+    test = test[test[label] != "optimal"][columns + errors]
+    # a metric that failed (NaN, e.g. a non-positive Hessian trace) drops its row, counted;
+    # an unknown standard error (one connectivity curve per group) does not
     dropped = {"pool": int(pool.isna().any(axis=1).sum()),
-               "test": int(test.isna().any(axis=1).sum())}
-    pool, test = pool.dropna(), test.dropna()
+               "test": int(test[columns].isna().any(axis=1).sum())}
+    pool, test = pool.dropna(), test.dropna(subset=columns)
     k = sample_factor(case, grid)
     key = digest({"case": case.name, "sampling": case.sampling, "k": k, "task": case.task,
                   "seeds": list(grid.repetition_seeds), "methods": list(METHODS),
@@ -232,8 +242,10 @@ def evaluate_case(case, grid, labelled, folder):
     path = folder / "evaluations" / f"{case.name.replace('/', '__')}-{key[:16]}.json"
     if path.is_file():
         return json.loads(path.read_text(encoding="utf-8"))
-    result = _evaluate(case, grid, pool, test, label, k)
+    result = _evaluate(case, grid, pool, test, label, k, errors)
     result["dropped_nan_rows"] = dropped
+    # the standard errors nobody could measure, taken as 0 by the flip probability
+    result["unknown_se"] = {c: int(test[c].isna().sum()) for c in errors}
     write_atomic(path, json.dumps(result))
     return result
 
@@ -248,7 +260,19 @@ def _columns(task):
     return names
 
 
-def _evaluate(case, grid, pool, test, label, k):
+def _md_tree_columns(task):
+    from benchmarks._tableb import features
+
+    return list(features("md_tree", task))
+
+
+def se_name(column):
+    """The featurizer's standard-error column of ``column`` (``<column>_se``, the
+    documented name of ``return_uncertainty=True``; docs/featurizer.rst)."""
+    return f"{column}_se"
+
+
+def _evaluate(case, grid, pool, test, label, k, errors=()):
     from md_sklearn.model_selection import TransferSplit
 
     result = {"case": case.name, "title": case.title, "task": case.task, "label": label,
@@ -286,6 +310,10 @@ def _evaluate(case, grid, pool, test, label, k):
             for method in METHODS:
                 run["predictions"][method] = _predict(method, case.task, label, train,
                                                       X.iloc[test_rows], seed)
+            if errors:
+                probability, fragile = confidence(case.task, label, train, X.iloc[test_rows])
+                run["flip_probability"] = {CONFIDENCE_METHOD: probability}
+                run["fragile"] = {CONFIDENCE_METHOD: fragile}
         result["runs"].append(run)
     return result
 
@@ -298,9 +326,47 @@ def _pretrained(task):
     return pretrained(task)
 
 
+def _md_tree(method, task, label, train):
+    """The MD tree of ``method`` fitted on one training draw."""
+    from md_sklearn import MDTreeClassifier, bounds_from_data
+
+    columns = _md_tree_columns(task)
+    classes = [c for c in ("small", "large", "width", "batch")
+               if c in {"q1": ("small", "large"), "q2_width": ("width", "batch")}[task]]
+    # Search intervals moved to this training draw's feature ranges (never the test's).
+    hierarchy = bounds_from_data(task, train[columns])
+    search = "exhaustive" if method.endswith("exhaustive") else "brent"
+    clf = MDTreeClassifier(hierarchy, threshold_search=search, classes=classes)
+    return clf.fit(train[columns], train[label]), columns
+
+
+#: The method whose diagnoses get a confidence (the primary one).
+CONFIDENCE_METHOD = "md_tree"
+
+
+def confidence(task, label, train, test):
+    """Per test row, the probability that the MD tree's diagnosis flips under the noise of
+    its features and whether :func:`md_sklearn.explain` calls it fragile (above its default
+    ``fragile_level``), from the featurizer's ``<column>_se``.
+
+    A standard error the featurizer could not measure (NaN: the connectivity peak of a
+    group with one curve) is taken as 0, so this probability covers the measured
+    sources only (docs/study.rst).
+    """
+    from md_sklearn import FeatureRangeWarning, explain
+
+    clf, columns = _md_tree(CONFIDENCE_METHOD, task, label, train)
+    errors = test[[se_name(c) for c in columns]].fillna(0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FeatureRangeWarning)
+        frame = explain(clf, test[columns], errors).to_frame()
+    return ([float(p) for p in frame["flip_probability"]],
+            [bool(f) for f in frame["fragile"]])
+
+
 def _predict(method, task, label, train, test, seed):
     from benchmarks._tableb import features, make_pipeline
-    from md_sklearn import FeatureRangeWarning, MDTreeClassifier, bounds_from_data
+    from md_sklearn import FeatureRangeWarning
 
     y = train[label]
     if method == "majority":
@@ -313,14 +379,7 @@ def _predict(method, task, label, train, test, seed):
             warnings.simplefilter("ignore", FeatureRangeWarning)
             return [str(p) for p in tree.predict(test[list(features("md_tree", task))])]
     if method.startswith("md_tree"):
-        columns = list(features("md_tree", task))
-        classes = [c for c in ("small", "large", "width", "batch")
-                   if c in {"q1": ("small", "large"), "q2_width": ("width", "batch")}[task]]
-        # Search intervals moved to this training draw's feature ranges (never the test's).
-        hierarchy = bounds_from_data(task, train[columns])
-        search = "exhaustive" if method.endswith("exhaustive") else "brent"
-        clf = MDTreeClassifier(hierarchy, threshold_search=search, classes=classes)
-        clf.fit(train[columns], y)
+        clf, columns = _md_tree(method, task, label, train)
         with warnings.catch_warnings():  # features far from the training draw's: counted apart
             warnings.simplefilter("ignore", FeatureRangeWarning)
             return [str(p) for p in clf.predict(test[columns])]
