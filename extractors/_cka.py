@@ -9,20 +9,19 @@ import numpy as np
 import torch
 
 from ._common import (
+    BatchFormat,
     check_dataset,
+    check_forward,
     check_int,
     check_model,
     check_real,
     check_same_architecture,
     floating_dtype,
-    forward_logits,
     functional_state,
-    gather,
     generator,
     preserved_modes,
     resolve_device,
     seed_from,
-    to_model_input,
 )
 from ._results import CKAResult
 from .defaults import CKA_BATCH_SIZE, CKA_MIXUP_ALPHA, CKA_N_BATCHES
@@ -109,28 +108,33 @@ def _batch_indices(n: int, n_batches: int, batch_size: int, gen: torch.Generator
     return batches
 
 
-def mixed_batches(data, n_batches: int, batch_size: int, mixup_alpha, seed: int) -> list:
+def mixed_batches(data, n_batches: int, batch_size: int, mixup_alpha, seed: int,
+                  batch_format: BatchFormat | None = None) -> list:
     """The ``(x̃, y)`` batches :func:`cka` feeds every model, drawn from ``seed``.
 
     Consecutive batches of one shuffle, each mixed up with its own
     ``λ ~ Beta(mixup_alpha, mixup_alpha)`` and permutation (no mixing when
-    ``mixup_alpha`` is ``None``).
+    ``mixup_alpha`` is ``None``). With a ``batch_format`` of a ``forward`` hook the
+    batches are what it reads, their floating tensors mixed
+    (:meth:`~extractors.utils.BatchFormat.mix`).
     """
+    batch_format = BatchFormat() if batch_format is None else batch_format
     gen = generator(seed)
     mixing = np.random.default_rng(seed)  # Beta draws (torch has no seeded Beta sampler)
     batches = []
     for indices in _batch_indices(len(data), n_batches, batch_size, gen):
-        x, y = gather(data, indices)
+        batch = batch_format.gather(data, indices)
         if mixup_alpha is not None:
             lam = float(mixing.beta(mixup_alpha, mixup_alpha))
-            x = lam * x + (1.0 - lam) * x[torch.randperm(x.shape[0], generator=gen)]
-        batches.append((x, y))
+            permutation = torch.randperm(batch_format.size(batch), generator=gen)
+            batch = batch_format.mix(batch, lam, permutation)
+        batches.append(batch)
     return batches
 
 
 def cka(models, data, *, n_batches=CKA_N_BATCHES, batch_size=CKA_BATCH_SIZE,
         mixup_alpha=CKA_MIXUP_ALPHA, outputs="softmax", estimator="biased", random_state=None,
-        device="auto") -> CKAResult:
+        device="auto", forward=None) -> CKAResult:
     """Mean linear CKA between the outputs of a group of models on mixed-up training batches.
 
     ``n_batches`` shuffled batches of ``batch_size`` samples are drawn from ``data``.
@@ -163,6 +167,11 @@ def cka(models, data, *, n_batches=CKA_N_BATCHES, batch_size=CKA_BATCH_SIZE,
         torch's global RNG.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
         Where to compute; ``"auto"`` picks CUDA when available.
+    forward : callable or None, default=None
+        ``forward(model, batch) -> (logits, labels)`` for any other model or dataset
+        (dict batches, outputs with ``.logits``); ``batch`` is what
+        ``torch.utils.data.default_collate`` makes of the samples, on ``device``
+        (``docs/extractors.rst``, *Any model, any batch*).
 
     Returns
     -------
@@ -202,24 +211,26 @@ def cka(models, data, *, n_batches=CKA_N_BATCHES, batch_size=CKA_BATCH_SIZE,
         raise ValueError(f"expected outputs to be 'softmax' or 'logits', got {outputs!r}.")
     if estimator not in ("biased", "unbiased"):
         raise ValueError(f"expected estimator to be 'biased' or 'unbiased', got {estimator!r}.")
+    batch_format = check_forward(forward)
     seed = seed_from(random_state)
     device = resolve_device(device)
 
-    batches = mixed_batches(data, n_batches, batch_size, mixup_alpha, seed)
-    n_samples = sum(x.shape[0] for x, _ in batches)
+    batches = mixed_batches(data, n_batches, batch_size, mixup_alpha, seed, batch_format)
+    sizes = [batch_format.size(batch) for batch in batches]
+    n_samples = sum(sizes)
     if estimator == "unbiased" and n_samples < 4:
         raise ValueError(
             f"expected at least 4 samples for the unbiased estimator, got {n_samples}; "
             "pass more data or estimator='biased'."
         )
 
-    features = [_outputs(model, batches, outputs, device) for model in models]
+    features = [_outputs(model, batches, outputs, device, batch_format) for model in models]
     matrix = _pair_matrix(features, estimator)
     value = _mean_off_diagonal(matrix)
     return CKAResult(value=value, matrix=tuple(tuple(float(v) for v in row) for row in matrix),
                      n_samples=n_samples, estimator=estimator,
                      standard_error=_jackknife_over_batches(
-                         features, [x.shape[0] for x, _ in batches], estimator))
+                         features, sizes, estimator))
 
 
 def _pair_matrix(features, estimator) -> np.ndarray:
@@ -256,17 +267,16 @@ def _jackknife_over_batches(features, sizes, estimator) -> float:
                            * np.sum((left_out - left_out.mean()) ** 2)))
 
 
-def _outputs(model, batches, outputs, device) -> torch.Tensor:
+def _outputs(model, batches, outputs, device, batch_format) -> torch.Tensor:
     dtype = floating_dtype(model)
     pieces = []
     with preserved_modes(model), torch.no_grad():
         model.eval()
         params, buffers = functional_state(model, device)
         state = {**params, **buffers}
-        for x, y in batches:
-            x = to_model_input(x, dtype, device)
+        for batch in batches:
             # labels are only checked for range; CKA does not use them
-            logits = forward_logits(model, state, x, y.to(device))
+            logits, _ = batch_format.logits(model, state, batch_format.to(batch, dtype, device))
             pieces.append(torch.softmax(logits.double(), dim=1).to(logits.dtype)
                           if outputs == "softmax" else logits)
     features = torch.cat(pieces).cpu()  # in the model's dtype; linear_cka works in float64

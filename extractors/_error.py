@@ -8,15 +8,13 @@ import torch
 
 from ._common import (
     check_dataset,
+    check_forward,
     check_int,
     check_model,
     floating_dtype,
-    forward_logits,
     functional_state,
-    iter_batches,
     preserved_modes,
     resolve_device,
-    summed_error_and_loss,
 )
 from ._results import ErrorLossResult
 from .defaults import EVAL_BATCH_SIZE
@@ -24,7 +22,8 @@ from .defaults import EVAL_BATCH_SIZE
 __all__ = ["error_and_loss"]
 
 
-def error_and_loss(model, data, *, batch_size=EVAL_BATCH_SIZE, device="auto") -> ErrorLossResult:
+def error_and_loss(model, data, *, batch_size=EVAL_BATCH_SIZE, device="auto",
+                   forward=None) -> ErrorLossResult:
     """Error in percent and mean cross-entropy of a model on a whole dataset.
 
     The model is evaluated in eval mode (BatchNorm uses its stored statistics,
@@ -42,6 +41,11 @@ def error_and_loss(model, data, *, batch_size=EVAL_BATCH_SIZE, device="auto") ->
         Samples per forward pass; does not change the result.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
         Where to compute; ``"auto"`` picks CUDA when available.
+    forward : callable or None, default=None
+        ``forward(model, batch) -> (logits, labels)`` for any other model or dataset
+        (dict batches, outputs with ``.logits``); ``batch`` is what
+        ``torch.utils.data.default_collate`` makes of the samples, on ``device``
+        (``docs/extractors.rst``, *Any model, any batch*).
 
     Returns
     -------
@@ -73,6 +77,7 @@ def error_and_loss(model, data, *, batch_size=EVAL_BATCH_SIZE, device="auto") ->
     """
     check_model(model)
     n = check_dataset(data)
+    batches = check_forward(forward)
     batch_size = check_int(batch_size, "batch_size", 1)
     device = resolve_device(device)
     dtype = floating_dtype(model)
@@ -80,9 +85,9 @@ def error_and_loss(model, data, *, batch_size=EVAL_BATCH_SIZE, device="auto") ->
         model.eval()
         params, buffers = functional_state(model, device)
         state = {**params, **buffers}
-        wrong, loss_sum = summed_error_and_loss(
-            lambda x, y: forward_logits(model, state, x, y),
-            iter_batches(data, batch_size), dtype, device)
+        wrong, loss_sum = batches.summed_error_and_loss(
+            lambda batch: batches.logits(model, state, batch),
+            batches.batches(data, batch_size), dtype, device)
     if not math.isfinite(loss_sum):
         raise ValueError(
             f"expected a finite loss, got {loss_sum}; the model produces non-finite logits "

@@ -15,14 +15,7 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ._common import (
-    floating_dtype,
-    forward_logits,
-    iter_batches,
-    owned_buffers,
-    summed_error_and_loss,
-    to_model_input,
-)
+from ._common import BatchFormat, check_forward, floating_dtype, owned_buffers
 from .defaults import EVAL_BATCH_SIZE
 
 __all__ = ["PointEvaluator"]
@@ -38,6 +31,9 @@ class PointEvaluator:
         moved to ``device`` and frozen).
     device : torch.device
         Where the copy lives.
+    forward : callable or None, default=None
+        ``forward(model, batch) -> (logits, labels)`` for batches other than
+        ``(input, label)`` pairs (:class:`extractors.utils.BatchFormat`).
 
     Attributes
     ----------
@@ -50,9 +46,11 @@ class PointEvaluator:
         The copy's own buffers (running statistics), used when none are passed.
     batchnorms : list of (str, torch.nn.Module)
         The BatchNorm layers that track running statistics.
+    batch_format : BatchFormat
+        How batches are read and evaluated.
     """
 
-    def __init__(self, model: nn.Module, device: torch.device):
+    def __init__(self, model: nn.Module, device: torch.device, forward=None):
         self.module = copy.deepcopy(model).to(device)
         self.module.requires_grad_(False)
         self.device = device
@@ -60,11 +58,23 @@ class PointEvaluator:
         self.buffers = owned_buffers(self.module, device)
         self.batchnorms = [(name, m) for name, m in self.module.named_modules()
                            if isinstance(m, _BatchNorm) and m.track_running_stats]
+        self.batch_format = (forward if isinstance(forward, BatchFormat)
+                             else check_forward(forward))
+
+    def to_device(self, batch):
+        """A gathered batch on the copy's device, floating tensors in its dtype."""
+        return self.batch_format.to(batch, self.dtype, self.device)
+
+    def logits(self, params: dict, batch, buffers=None):
+        """``(logits, labels)`` of a moved ``batch`` at ``params`` (with ``buffers``, default
+        the copy's own), checked."""
+        state = {**params, **(self.buffers if buffers is None else buffers)}
+        return self.batch_format.logits(self.module, state, batch)
 
     def forward(self, params: dict, x, y, buffers=None):
-        """Logits at ``params`` (with ``buffers``, default the copy's own), checked."""
-        state = {**params, **(self.buffers if buffers is None else buffers)}
-        return forward_logits(self.module, state, x, y)
+        """Logits of the input ``x`` (labels ``y``) at ``params``, checked; for ``(input,
+        label)`` batches (:meth:`logits` takes any batch)."""
+        return self.logits(params, (x, y), buffers)[0]
 
     def set_mode(self, train: bool, batchnorm_only: bool = False) -> None:
         """Train or eval mode; with ``batchnorm_only`` only BatchNorm layers switch."""
@@ -97,12 +107,11 @@ class PointEvaluator:
         try:
             self.set_mode(True, batchnorm_only=True)
             with torch.no_grad():
-                for x, y in iter_batches(data, batch_size, merge_singleton=True):
-                    size = x.shape[0]
+                for batch in self.batch_format.batches(data, batch_size, merge_singleton=True):
+                    size = self.batch_format.size(batch)
                     for _, m in self.batchnorms:
                         m.momentum = size / (seen + size)
-                    self.forward(params, to_model_input(x, self.dtype, self.device),
-                                 y.to(self.device), buffers)
+                    self.logits(params, self.to_device(batch), buffers)
                     seen += size
         finally:
             for (_, m), momentum in zip(self.batchnorms, momenta, strict=True):
@@ -115,8 +124,8 @@ class PointEvaluator:
         buffers = self.reestimated_buffers(params, data, batch_size)
         self.set_mode(False)
         with torch.no_grad():
-            wrong, loss_sum = summed_error_and_loss(
-                lambda x, y: self.forward(params, x, y, buffers),
-                iter_batches(data, EVAL_BATCH_SIZE), self.dtype, self.device)
+            wrong, loss_sum = self.batch_format.summed_error_and_loss(
+                lambda batch: self.logits(params, batch, buffers),
+                self.batch_format.batches(data, EVAL_BATCH_SIZE), self.dtype, self.device)
         n = len(data)
         return 100.0 * wrong / n, loss_sum / n

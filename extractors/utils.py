@@ -12,11 +12,14 @@ manifold size): :class:`ParameterLayout`, :class:`PointEvaluator`, and the curve
 training loop :func:`train_curve` with its schedule :func:`garipov_lr_factor`.  The
 random draws of the metrics: :func:`sample_indices` (the Hessian and manifold batch),
 :func:`rademacher_probe` / :func:`rademacher_probes` (Hutchinson probes) and
-:func:`mixed_batches` (the mixed-up batches of :func:`extractors.cka`).
+:func:`mixed_batches` (the mixed-up batches of :func:`extractors.cka`).  How a batch of
+any form becomes logits and labels, by default or through a user's ``forward`` hook:
+:class:`BatchFormat`.
 """
 
 from ._cka import mixed_batches
 from ._common import (
+    BatchFormat,
     check_dataset,
     check_int,
     check_model,
@@ -41,6 +44,7 @@ from ._hessian import rademacher_probe, rademacher_probes
 from ._layout import ParameterLayout
 
 __all__ = [
+    "BatchFormat",
     "ParameterLayout",
     "PointEvaluator",
     "check_dataset",

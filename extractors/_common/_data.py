@@ -1,31 +1,10 @@
-"""Reading ``(input, label)`` datasets: random batches, consecutive batches, gathering samples."""
+"""Which samples make a batch: one random batch, consecutive slices."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import torch
-from torch.utils.data import Dataset, TensorDataset, default_collate
 
-__all__ = ["batch_slices", "gather", "iter_batches", "sample_indices"]
-
-
-def gather(data: Dataset, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Inputs and labels of ``data`` at ``indices`` (CPU long tensor), as two tensors."""
-    if isinstance(data, TensorDataset):
-        items = tuple(t[indices] for t in data.tensors)
-    else:
-        items = default_collate([data[int(i)] for i in indices])
-    if not isinstance(items, (tuple, list)) or len(items) != 2:
-        raise ValueError(
-            "expected each sample of data to be an (input, label) pair, got "
-            f"{len(items) if isinstance(items, (tuple, list)) else type(items).__name__} "
-            "items; use TensorDataset(inputs, labels)."
-        )
-    x, y = items
-    if not torch.is_tensor(y):
-        y = torch.as_tensor(y)
-    return x, y
+__all__ = ["batch_slices", "sample_indices"]
 
 
 def sample_indices(n: int, n_samples: int, gen: torch.Generator) -> torch.Tensor:
@@ -42,15 +21,3 @@ def batch_slices(n: int, batch_size: int) -> list[slice]:
     if len(slices) > 1 and slices[-1].stop - slices[-1].start == 1:
         slices[-2:] = [slice(slices[-2].start, n)]
     return slices
-
-
-def iter_batches(data: Dataset, batch_size: int, order: torch.Tensor | None = None,
-                 *, merge_singleton: bool = False) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    n = len(data)
-    order = torch.arange(n) if order is None else order
-    if merge_singleton:
-        slices = batch_slices(n, batch_size)
-    else:
-        slices = [slice(i, i + batch_size) for i in range(0, n, batch_size)]
-    for s in slices:
-        yield gather(data, order[s])

@@ -5,7 +5,15 @@ from __future__ import annotations
 import copy
 from types import MappingProxyType
 
-from .._common import check_int, check_real, fork_rng_seeded, generator, resolve_device, seed_from
+from .._common import (
+    check_forward,
+    check_int,
+    check_real,
+    fork_rng_seeded,
+    generator,
+    resolve_device,
+    seed_from,
+)
 from .._evaluator import PointEvaluator
 from .._layout import ParameterLayout
 from .._results import ModeConnectivityResult
@@ -26,7 +34,7 @@ __all__ = ["mode_connectivity"]
 def mode_connectivity(model_a, model_b, data, *, epochs=CURVE_EPOCHS, batch_size=CURVE_BATCH_SIZE,
                       lr=CURVE_LR, momentum=CURVE_MOMENTUM, weight_decay=CURVE_WEIGHT_DECAY,
                       points=CURVE_POINTS, init="random", random_state=None, device="auto",
-                      progress=False) -> ModeConnectivityResult:
+                      progress=False, forward=None) -> ModeConnectivityResult:
     """Peak train error along a trained quadratic Bezier curve between two models.
 
     The curve is ``θ(t) = (1-t)² θ_a + 2t(1-t) θ_1 + t² θ_b`` over every parameter
@@ -72,6 +80,11 @@ def mode_connectivity(model_a, model_b, data, *, epochs=CURVE_EPOCHS, batch_size
         Where to compute; ``"auto"`` picks CUDA when available.
     progress : bool, default=False
         Show a progress bar over epochs (needs ``tqdm``).
+    forward : callable or None, default=None
+        ``forward(model, batch) -> (logits, labels)`` for any other model or dataset
+        (dict batches, outputs with ``.logits``); ``batch`` is what
+        ``torch.utils.data.default_collate`` makes of the samples, on ``device``
+        (``docs/extractors.rst``, *Any model, any batch*).
 
     Returns
     -------
@@ -118,7 +131,7 @@ def mode_connectivity(model_a, model_b, data, *, epochs=CURVE_EPOCHS, batch_size
     device = resolve_device(device)
 
     layout = ParameterLayout(model_a)
-    worker = PointEvaluator(model_a, device)
+    worker = PointEvaluator(model_a, device, check_forward(forward))
     end_a = layout.flatten(model_a, device)
     end_b = layout.flatten(model_b, device)
     with fork_rng_seeded(seed, device):

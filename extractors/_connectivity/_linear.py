@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .._common import resolve_device
+from .._common import check_forward, resolve_device
 from .._evaluator import PointEvaluator
 from .._layout import ParameterLayout
 from .._results import LinearBarrierResult
@@ -15,7 +15,7 @@ __all__ = ["linear_barrier"]
 
 
 def linear_barrier(model_a, model_b, data, *, points=CURVE_POINTS, batch_size=CURVE_BATCH_SIZE,
-                   device="auto") -> LinearBarrierResult:
+                   device="auto", forward=None) -> LinearBarrierResult:
     """Error barrier on the straight line between two models (no training).
 
     Evaluates ``θ(t) = (1-t) θ_a + t θ_b`` at ``t = 0``, at every point and at ``t = 1``,
@@ -36,6 +36,11 @@ def linear_barrier(model_a, model_b, data, *, points=CURVE_POINTS, batch_size=CU
         Mini-batch size of the BatchNorm re-estimate.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
         Where to compute; ``"auto"`` picks CUDA when available.
+    forward : callable or None, default=None
+        ``forward(model, batch) -> (logits, labels)`` for any other model or dataset
+        (dict batches, outputs with ``.logits``); ``batch`` is what
+        ``torch.utils.data.default_collate`` makes of the samples, on ``device``
+        (``docs/extractors.rst``, *Any model, any batch*).
 
     Returns
     -------
@@ -68,7 +73,7 @@ def linear_barrier(model_a, model_b, data, *, points=CURVE_POINTS, batch_size=CU
     batch_size, points = check_pair(model_a, model_b, data, batch_size, points)
     device = resolve_device(device)
     layout = ParameterLayout(model_a)
-    worker = PointEvaluator(model_a, device)
+    worker = PointEvaluator(model_a, device, check_forward(forward))
     end_a = layout.flatten(model_a, device)
     end_b = layout.flatten(model_b, device)
 

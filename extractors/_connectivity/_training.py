@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from .._common import batch_slices, cross_entropy, gather, to_model_input
+from .._common import batch_slices, cross_entropy
 from .._evaluator import PointEvaluator
 from .._layout import ParameterLayout
 from ..defaults import LR_SCHEDULE_DECAY_UNTIL, LR_SCHEDULE_FINAL_FACTOR, LR_SCHEDULE_FLAT_UNTIL
@@ -65,13 +65,12 @@ def train_curve(worker: PointEvaluator, layout: ParameterLayout, end_a: torch.Te
             group["lr"] = lr * garipov_lr_factor(epoch, epochs)
         order = torch.randperm(n, generator=gen)
         for step, part in enumerate(batch_slices(n, batch_size)):
-            x, y = gather(data, order[part])
-            x, y = to_model_input(x, worker.dtype, worker.device), y.to(worker.device)
+            batch = worker.to_device(worker.batch_format.gather(data, order[part]))
             t = float(torch.rand((), generator=gen))
             with torch.no_grad():
                 ends = (1 - t) ** 2 * end_a + t**2 * end_b
             theta = torch.add(ends, middle, alpha=2 * t * (1 - t))
-            loss = cross_entropy(worker.forward(layout.unflatten(theta), x, y), y)
+            loss = cross_entropy(*worker.logits(layout.unflatten(theta), batch))
             if weight_decay:
                 loss = loss + 0.5 * weight_decay * torch.dot(theta, theta)
             value = float(loss.detach())

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from .._common import generator, preserved_modes
+from .._common import check_forward, generator, preserved_modes
 from .._results import HessianEigenvalueResult
 from ..defaults import EIGEN_MAX_ITER, EIGEN_RTOL, HESSIAN_N_SAMPLES
 from ._estimator import check_arguments, relative_change
@@ -17,7 +17,7 @@ __all__ = ["hessian_top_eigenvalue"]
 
 def hessian_top_eigenvalue(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_iter=EIGEN_MAX_ITER,
                            rtol=EIGEN_RTOL, random_state=None,
-                           device="auto") -> HessianEigenvalueResult:
+                           device="auto", forward=None) -> HessianEigenvalueResult:
     """Top eigenvalue of the Hessian of the mean cross-entropy on one random batch.
 
     Same loss, batch and parameters as :func:`hessian_trace` (with the same
@@ -45,6 +45,11 @@ def hessian_top_eigenvalue(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_iter
         global RNG.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
         Where to compute; ``"auto"`` picks CUDA when available.
+    forward : callable or None, default=None
+        ``forward(model, batch) -> (logits, labels)`` for any other model or dataset
+        (dict batches, outputs with ``.logits``); ``batch`` is what
+        ``torch.utils.data.default_collate`` makes of the samples, on ``device``
+        (``docs/extractors.rst``, *Any model, any batch*).
 
     Returns
     -------
@@ -75,10 +80,11 @@ def hessian_top_eigenvalue(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_iter
     """
     n_samples, max_iter, rtol, seed, device = check_arguments(
         model, data, n_samples, max_iter, "max_iter", rtol, random_state, device)
+    batches = check_forward(forward)
     with preserved_modes(model):
         model.eval()
         gen = generator(seed)  # draws the batch, then the start vector
-        problem = batch_loss(model, data, n_samples, gen, device)
+        problem = batch_loss(model, data, n_samples, gen, device, batches)
         value, n_iter, converged, residual = _power_iteration(problem, max_iter, rtol, gen)
     return HessianEigenvalueResult(value=value, n_iter=n_iter, converged=converged,
                                    n_samples=problem.n_samples, standard_error=residual)

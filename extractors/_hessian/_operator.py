@@ -16,14 +16,13 @@ from dataclasses import dataclass
 import torch
 
 from .._common import (
+    BatchFormat,
     check_dataset,
     check_outputs,
     cross_entropy,
     floating_dtype,
     functional_state,
-    gather,
     sample_indices,
-    to_model_input,
 )
 from ._modes import CountOutputs, EvalBatchNormAsAffine
 
@@ -42,12 +41,16 @@ class BatchLoss:
     activation_elements: int
 
 
-def batch_loss(model, data, n_samples, gen, device) -> BatchLoss:
-    """Set up the Hessian batch drawn with ``gen``; call with the model in eval mode."""
+def batch_loss(model, data, n_samples, gen, device, batches=None) -> BatchLoss:
+    """Set up the Hessian batch drawn with ``gen``; call with the model in eval mode.
+
+    ``batches`` (a :class:`~extractors._common.BatchFormat`, default ``(input, label)``
+    pairs) reads the batch and turns it into logits and labels.
+    """
     n = check_dataset(data)
-    x, y = gather(data, sample_indices(n, n_samples, gen))
+    batches = BatchFormat() if batches is None else batches
     dtype = floating_dtype(model)
-    x, y = to_model_input(x, dtype, device), y.to(device)
+    batch = batches.to(batches.gather(data, sample_indices(n, n_samples, gen)), dtype, device)
     params, buffers = functional_state(model, device)
     trainable = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
     if not trainable:
@@ -66,17 +69,22 @@ def batch_loss(model, data, n_samples, gen, device) -> BatchLoss:
     sizes = [params[name].numel() for name in names]
     constants = {**{k: v for k, v in params.items() if k not in set(names)}, **buffers}
     flat = torch.cat([params[name].reshape(-1) for name in names])
+    if batches.custom:  # the labels come from the forward hook
+        with torch.no_grad():
+            _, y = batches.logits(model, {**params, **buffers}, batch)
+    else:
+        y = batch[1]
 
     def logits(theta: torch.Tensor) -> torch.Tensor:
         pieces = theta.split(sizes)
         state = {name: piece.view(shape) for name, piece, shape in zip(names, pieces, shapes, strict=True)}
         state.update(constants)
-        return torch.func.functional_call(model, state, (x,))
+        return batches.unchecked_logits(model, state, batch)[0]
 
     def loss(theta: torch.Tensor) -> torch.Tensor:
         with EvalBatchNormAsAffine():
             out = logits(theta)
-        check_outputs(out, x, y)
+        check_outputs(out, y, y)
         return cross_entropy(out, y)
 
     counter = CountOutputs()
@@ -87,7 +95,7 @@ def batch_loss(model, data, n_samples, gen, device) -> BatchLoss:
             f"expected a finite loss on the Hessian batch, got {value}; the model produces "
             "non-finite logits (check its parameters and the input normalisation)."
         )
-    return BatchLoss(loss, logits, y, flat, x.shape[0], counter.elements)
+    return BatchLoss(loss, logits, y, flat, int(y.shape[0]), counter.elements)
 
 
 def hvp_function(problem: BatchLoss):

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from .._common import generator, preserved_modes
+from .._common import check_forward, generator, preserved_modes
 from .._results import HessianTraceResult
 from ..defaults import (
     HESSIAN_N_SAMPLES,
@@ -27,7 +27,7 @@ __all__ = ["hessian_trace"]
 
 def hessian_trace(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_probes=TRACE_MAX_PROBES,
                   rtol=TRACE_RTOL, target_se=None, target_relative_se=None, random_state=None,
-                  device="auto") -> HessianTraceResult:
+                  device="auto", forward=None) -> HessianTraceResult:
     """Trace of the Hessian of the mean cross-entropy on one random batch (Hutchinson).
 
     The loss is the mean cross-entropy of the model, in eval mode and without any
@@ -76,6 +76,11 @@ def hessian_trace(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_probes=TRACE_
         Seed of the batch and the probes; ``None`` draws a seed from torch's global RNG.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
         Where to compute; ``"auto"`` picks CUDA when available.
+    forward : callable or None, default=None
+        ``forward(model, batch) -> (logits, labels)`` for any other model or dataset
+        (dict batches, outputs with ``.logits``); ``batch`` is what
+        ``torch.utils.data.default_collate`` makes of the samples, on ``device``
+        (``docs/extractors.rst``, *Any model, any batch*).
 
     Returns
     -------
@@ -108,10 +113,11 @@ def hessian_trace(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_probes=TRACE_
     n_samples, max_probes, rtol, seed, device = check_arguments(
         model, data, n_samples, max_probes, "max_probes", rtol, random_state, device)
     target = check_target(target_se, target_relative_se)
+    batches = check_forward(forward)
     with preserved_modes(model):
         model.eval()
         gen = generator(seed)  # draws the batch, then the probes
-        problem = batch_loss(model, data, n_samples, gen, device)
+        problem = batch_loss(model, data, n_samples, gen, device, batches)
         values, stopped_by = _trace_probes(problem, max_probes, rtol, gen, target)
     n_probes = len(values)
     mean = math.fsum(values) / n_probes

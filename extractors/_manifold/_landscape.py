@@ -14,9 +14,9 @@ import math
 from collections.abc import Callable
 
 import torch
-from torch.utils.data import TensorDataset
+from torch.utils.data import Dataset
 
-from .._common import cross_entropy, gather, to_model_input
+from .._common import cross_entropy
 from .._evaluator import PointEvaluator
 from .._layout import ParameterLayout
 
@@ -32,16 +32,20 @@ class Landscape:
     model : torch.nn.Module
         Gives the architecture and the anchor point; not modified (a private copy is
         evaluated).
-    sample : TensorDataset
-        ``(inputs, labels)`` on the CPU; every loss is measured on all of it.
+    sample : Dataset
+        The fixed sample (a ``TensorDataset`` of ``(inputs, labels)``, or any dataset
+        ``forward`` reads); every loss is measured on all of it.
     batch_size : int
         Mini-batch size of the BatchNorm re-estimate and of training steps.
     device : torch.device
+    forward : callable or None, default=None
+        The ``forward(model, batch) -> (logits, labels)`` hook (``extractors.utils.BatchFormat``).
     """
 
-    def __init__(self, model, sample: TensorDataset, batch_size: int, device: torch.device):
+    def __init__(self, model, sample: Dataset, batch_size: int, device: torch.device,
+                 forward=None):
         self.layout = ParameterLayout(model)
-        self.worker = PointEvaluator(model, device)
+        self.worker = PointEvaluator(model, device, forward)
         self.sample = sample
         self.batch_size = batch_size
         self.device = device
@@ -59,16 +63,16 @@ class Landscape:
         params = self.layout.unflatten(flat.detach())
         return self.worker.error_and_loss(params, self.sample, self.batch_size)[1]
 
-    def batch(self, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x, y = gather(self.sample, indices)
-        return to_model_input(x, self.worker.dtype, self.device), y.to(self.device)
+    def batch(self, indices: torch.Tensor):
+        """The sample's batch at ``indices``, on the device."""
+        return self.worker.to_device(self.worker.batch_format.gather(self.sample, indices))
 
-    def train_loss(self, flat: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def train_loss(self, flat: torch.Tensor, batch) -> torch.Tensor:
         """Differentiable mini-batch loss at ``flat``: BatchNorm on batch statistics,
         dropout off (the running statistics of the private copy change; every
         evaluation re-estimates them anyway)."""
         self.worker.set_mode(True, batchnorm_only=True)
-        return cross_entropy(self.worker.forward(self.layout.unflatten(flat), x, y), y)
+        return cross_entropy(*self.worker.logits(self.layout.unflatten(flat), batch))
 
 
 def dirichlet_weights(gen: torch.Generator, n_points: int, n_vertices: int) -> torch.Tensor:

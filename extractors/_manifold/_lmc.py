@@ -55,9 +55,9 @@ def _fine_tune(landscape: Landscape, n_steps: int, lr: float,
         if position == len(slices):
             order = torch.randperm(n, generator=gen)
             slices, position = batch_slices(n, landscape.batch_size), 0
-        x, y = landscape.batch(order[slices[position]])
+        batch = landscape.batch(order[slices[position]])
         position += 1
-        loss = landscape.train_loss(theta, x, y)
+        loss = landscape.train_loss(theta, batch)
         value = float(loss.detach())
         if not math.isfinite(value):
             raise ValueError(

@@ -77,14 +77,14 @@ def _train_vertex(landscape: Landscape, vertices: torch.Tensor, start: torch.Ten
         if position == len(slices):  # a new epoch over the sample
             order = torch.randperm(n, generator=gen)
             slices, position = batch_slices(n, landscape.batch_size), 0
-        x, y = landscape.batch(order[slices[position]])
+        batch = landscape.batch(order[slices[position]])
         position += 1
         weights = dirichlet_weights(gen, MANIFOLD_POINTS_PER_STEP, n_existing + 1)
         weights = weights.to(landscape.device, vertex.dtype)
         loss = 0.0
         for w in weights:
             theta = w[:-1] @ vertices + w[-1] * vertex
-            loss = loss + landscape.train_loss(theta, x, y)
+            loss = loss + landscape.train_loss(theta, batch)
         loss = loss / MANIFOLD_POINTS_PER_STEP
         value = float(loss.detach())
         if not math.isfinite(value):

@@ -7,10 +7,11 @@ import math
 import time
 
 import torch
-from torch.utils.data import TensorDataset
+from torch.utils.data import Subset, TensorDataset
 
 from .._common import (
     check_dataset,
+    check_forward,
     check_int,
     check_model,
     check_real,
@@ -50,7 +51,7 @@ def manifold_size(model, data, *, method="simplex", n_vertices=MANIFOLD_N_VERTIC
                   rtol=MANIFOLD_RTOL, atol=MANIFOLD_ATOL, n_samples=MANIFOLD_N_SAMPLES,
                   batch_size=MANIFOLD_BATCH_SIZE, n_steps=MANIFOLD_N_STEPS, lr=MANIFOLD_LR,
                   volume_weight=MANIFOLD_VOLUME_WEIGHT, random_state=None,
-                  device="auto") -> ManifoldSizeResult:
+                  device="auto", forward=None) -> ManifoldSizeResult:
     """Size of the low-loss, linearly connected region of parameter space around a model.
 
     Meant for comparing expansions of one trained model (wider, deeper, ...): the
@@ -130,6 +131,11 @@ def manifold_size(model, data, *, method="simplex", n_vertices=MANIFOLD_N_VERTIC
         Dirichlet draws; ``None`` draws a seed from torch's global RNG.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
         Where to compute; ``"auto"`` picks CUDA when available.
+    forward : callable or None, default=None
+        ``forward(model, batch) -> (logits, labels)`` for any other model or dataset
+        (dict batches, outputs with ``.logits``); ``batch`` is what
+        ``torch.utils.data.default_collate`` makes of the samples, on ``device``
+        (``docs/extractors.rst``, *Any model, any batch*).
 
     Returns
     -------
@@ -189,13 +195,17 @@ def manifold_size(model, data, *, method="simplex", n_vertices=MANIFOLD_N_VERTIC
     volume_weight = check_real(volume_weight, "volume_weight", 0.0)
     if not math.isfinite(rtol + atol + lr + volume_weight):
         raise ValueError("expected finite rtol, atol, lr and volume_weight, got an infinity.")
+    batch_format = check_forward(forward)
     seed = seed_from(random_state)
     device = resolve_device(device)
 
     gen = generator(seed)
-    x, y = gather(data, sample_indices(n, n_samples, gen))
-    sample = TensorDataset(x, y)
-    landscape = Landscape(model, sample, batch_size, device)
+    indices = sample_indices(n, n_samples, gen)
+    if batch_format.custom:  # the hook reads the dataset's own samples
+        sample = Subset(data, indices.tolist())
+    else:
+        sample = TensorDataset(*gather(data, indices))
+    landscape = Landscape(model, sample, batch_size, device, batch_format)
     anchor_loss = landscape.loss(landscape.anchor)
     if not math.isfinite(anchor_loss):
         raise ValueError(

@@ -108,6 +108,16 @@ class ModelGroup:
     meta : mapping of str to scalar or None, default=None
         Metadata (width, batch size, data fraction, ...) copied into the feature
         table as columns.
+    forward : callable or None, default=None
+        ``forward(model, batch) -> (logits, labels)``: how a batch of ``data`` (and
+        ``eval_data``) becomes class scores and integer labels, for models and
+        datasets other than ``(input, label)`` samples fed to ``model(input)``: dict
+        batches of a tokenised dataset, outputs with ``.logits``, samples with extra
+        items. ``batch`` is what :func:`torch.utils.data.default_collate` makes of the
+        samples, on the featurizer's device; the same hook reaches every metric
+        (``docs/your_models.rst``, *Any model, any batch*). Part of the cache key (its
+        module, name, source code and captured values). With ``n_jobs`` it must be
+        picklable, as ``build_model``.
     allow_pickle : bool, default=False
         Read ``torch.save`` files (``.pt``, ``.pth``, ``.ckpt``) with ``torch.load(weights_only=False)``. By
         default checkpoints are read with ``weights_only=True``, which accepts
@@ -120,7 +130,7 @@ class ModelGroup:
     ----------
     members : tuple
         The members as given, paths made absolute strings.
-    data, build_model, name, eval_data, allow_pickle
+    data, build_model, name, eval_data, forward, allow_pickle
         As given.
     meta : dict
         A copy of ``meta`` (empty when ``None``).
@@ -154,10 +164,20 @@ class ModelGroup:
     True
     """
 
+    #: Groups pickled before the ``forward`` keyword existed read it as None.
+    forward = None
+
     def __init__(self, members, data, *, build_model=None, name=None, eval_data=None,
-                 meta=None, allow_pickle=False):
+                 meta=None, forward=None, allow_pickle=False):
         if not isinstance(allow_pickle, bool):
             raise TypeError(f"expected allow_pickle to be a bool, got {type(allow_pickle).__name__}.")
+        if forward is not None and not callable(forward):
+            raise TypeError(
+                f"expected forward to be a function forward(model, batch) -> (logits, labels) "
+                f"or None, got {type(forward).__name__}; pass a function (docs/your_models.rst, "
+                "'Any model, any batch')."
+            )
+        self.forward = forward
         self.members = self._check_members(members)
         self.build_model = self._check_build_model(build_model, self.members, allow_pickle)
         _check_dataset(data, "data")
@@ -252,4 +272,6 @@ class ModelGroup:
             parts.append(f"eval_data={type(self.eval_data).__name__} of {len(self.eval_data)}")
         if self.meta:
             parts.append(f"meta={self.meta!r}")
+        if self.forward is not None:
+            parts.append(f"forward={getattr(self.forward, '__qualname__', type(self.forward).__name__)}")
         return f"ModelGroup({', '.join(parts)})"

@@ -24,7 +24,7 @@ import numpy as np
 from md_sklearn._featurizer._context import context
 from md_sklearn._featurizer._groups import missing_checkpoint
 
-__all__ = ["ContentKeys", "Hasher", "derive_seed"]
+__all__ = ["ContentKeys", "Hasher", "derive_seed", "function_digest"]
 
 #: Bytes read at a time when hashing a checkpoint file (our choice).
 _CHUNK_BYTES = 1 << 20
@@ -109,6 +109,43 @@ def _module_digest(module) -> str:
     for name, tensor in module.state_dict().items():
         hasher.tag(name)
         hasher.tensor(tensor)
+    return hasher.hexdigest()
+
+
+def function_digest(function) -> str:
+    """Digest of a user hook (``ModelGroup(forward=...)``): module, name, source code and
+    the values it captures (closure cells, :func:`functools.partial` arguments, a callable
+    object's attributes). Editing the hook's code or what it captures changes the digest;
+    a hook whose source cannot be read (built in, or defined at an interactive prompt
+    without a file) is keyed by its name and captured values only."""
+    import functools
+    import inspect
+
+    hasher = Hasher("function")
+    if isinstance(function, functools.partial):
+        hasher.tag("partial", function_digest(function.func))
+        hasher.value(list(function.args))
+        hasher.value(dict(function.keywords))
+        return hasher.hexdigest()
+    target = getattr(function, "__func__", function)  # a bound method: its function
+    owner = target if inspect.isfunction(target) else type(target)
+    hasher.tag(getattr(owner, "__module__", None), getattr(owner, "__qualname__", None))
+    try:
+        source = inspect.getsource(owner)
+    except (OSError, TypeError):
+        source = None
+    hasher.tag("source", source)
+    cells = getattr(target, "__closure__", None) or ()
+    captured = [cell.cell_contents for cell in cells] if inspect.isfunction(target) \
+        else dict(getattr(target, "__dict__", {}))
+    try:
+        hasher.value(captured)
+    except Exception:  # noqa: BLE001 - an unpicklable captured value: keyed by its type
+        hasher.tag("captured", *(type(v).__qualname__ for v in (
+            captured.values() if isinstance(captured, dict) else captured)))
+    bound = getattr(function, "__self__", None)
+    if bound is not None and not inspect.ismodule(bound):
+        hasher.tag("bound", type(bound).__qualname__)
     return hasher.hexdigest()
 
 
@@ -213,6 +250,8 @@ class ContentKeys:
             with context(f"group {label!r}, {group.describe_member(index)}"):
                 hasher.tag("member", index, self.member(member, group, member_notes[index]))
         hasher.tag("data", self.dataset(group.data))
+        if group.forward is not None:  # the hook decides what the metrics see
+            hasher.tag("forward", function_digest(group.forward))
         self.notes[label] = group_notes(label, member_notes)
         return hasher.hexdigest()
 

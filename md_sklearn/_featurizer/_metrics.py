@@ -126,7 +126,8 @@ def _errors(task, models, device, notes, *, prefix):
 
     data = task.group.data if prefix == "train" else task.group.eval_data
     results = per_member(task, models, f"{prefix}_error",
-                         lambda i, m: extractors.error_and_loss(m, data, device=device))
+                         lambda i, m: extractors.error_and_loss(m, data, device=device,
+                                                               forward=task.group.forward))
     errors, losses = [r.value for r in results], [r.loss for r in results]
     # each member's error is exact; the group's value varies only with the members drawn
     return {f"{prefix}_error": _mean(errors), f"{prefix}_loss": _mean(losses),
@@ -163,7 +164,7 @@ def _hessian(task, models, device, notes, *, metric):
     def call(index, model):
         return function(model, task.group.data, n_samples=options["n_samples"],
                         rtol=options["rtol"], random_state=seeds[index], device=device,
-                        **{count: options["max_probes"]}, **target)
+                        forward=task.group.forward, **{count: options["max_probes"]}, **target)
 
     results = per_member(task, models, metric, call)
     capped = [i for i, r in enumerate(results) if target and r.stopped_by == "max_probes"]
@@ -192,7 +193,7 @@ def _connectivity(task, models, device, notes):
             result = extractors.mode_connectivity(
                 models[i], models[j], task.group.data, epochs=options["epochs"],
                 batch_size=options["batch_size"], lr=options["lr"], random_state=seed,
-                device=device, progress=task.progress)
+                device=device, progress=task.progress, forward=task.group.forward)
         peaks.append(result.value)
     # one curve cannot measure its own training noise: NaN unless several pairs were fitted
     values = {"mode_connectivity_peak": _mean(peaks),
@@ -211,7 +212,8 @@ def _cka(task, models, device, notes):
         result = extractors.cka(models, task.group.data, n_batches=options["n_batches"],
                                 batch_size=options["batch_size"],
                                 mixup_alpha=options["mixup_alpha"],
-                                random_state=task.seeds["cka"][0], device=device)
+                                random_state=task.seeds["cka"][0], device=device,
+                                forward=task.group.forward)
     return {"CKA": result.value, se_column("CKA"): _standard_error(result)}
 
 
