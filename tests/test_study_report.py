@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
+from benchmarks.study import _report
 from benchmarks.study._report import (
+    confidence_line,
     confidence_split,
     correctness,
     format_tables,
@@ -74,7 +76,8 @@ def _with_confidence():
     return evaluation
 
 
-def test_confidence_split_by_hand():
+def test_confidence_split_by_hand(monkeypatch):
+    monkeypatch.setattr(_report, "MIN_DIAGNOSES_COMPARED", 4)
     split = confidence_split(_with_confidence(), n_boot=2000)
     # robust: run 1 configs 0, 2 (right, right); run 2 configs 0 (right), 3 (wrong)
     assert split["robust"]["n"] == 4 and split["robust"]["accuracy"] == 75.0
@@ -105,6 +108,13 @@ def test_confidence_split_bootstrap_matches_a_direct_resample():
     low, high = np.nanquantile(robust_acc, [0.025, 0.975])
     assert split["robust"]["low"] == pytest.approx(low)
     assert split["robust"]["high"] == pytest.approx(high)
+
+
+def test_confidence_split_needs_enough_diagnoses_to_compare():
+    # 4 robust and 4 fragile diagnoses: fewer than the default minimum, no difference
+    split = confidence_split(_with_confidence(), n_boot=200)
+    assert split["difference"] is None and split["fragile"]["n"] == 4
+    assert "too few on one side to compare" in confidence_line(split)
 
 
 def test_confidence_in_summary_and_tables():

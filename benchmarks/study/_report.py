@@ -28,6 +28,11 @@ def correctness(evaluation, method):
     return np.vstack(rows).astype(float) if rows else None
 
 
+#: Diagnoses each side needs before robust and fragile accuracies are compared (our
+#: choice: with fewer, the bootstrap over configurations degenerates).
+MIN_DIAGNOSES_COMPARED = 10
+
+
 def confidence_split(evaluation, *, n_boot, level=0.95, random_state=0):
     """Accuracy of the robust and of the fragile diagnoses of the confidence method.
 
@@ -41,8 +46,9 @@ def confidence_split(evaluation, *, n_boot, level=0.95, random_state=0):
     -------
     dict or None
         ``robust`` and ``fragile`` (``accuracy``, ``low``, ``high`` in percent, ``n``
-        diagnoses), ``difference`` (``value``, ``low``, ``high``; None when a side is
-        empty) and ``fragile_share`` (percent of diagnoses).
+        diagnoses), ``difference`` (``value``, ``low``, ``high``; None when a side has
+        fewer than :data:`MIN_DIAGNOSES_COMPARED` diagnoses) and ``fragile_share``
+        (percent of diagnoses).
     """
     runs = [run for run in evaluation["runs"] if CONFIDENCE_METHOD in run.get("fragile", {})]
     if not runs or not evaluation["true"]:
@@ -69,7 +75,7 @@ def confidence_split(evaluation, *, n_boot, level=0.95, random_state=0):
         low, high = np.nanquantile(resampled[name], [alpha, 1.0 - alpha])
         result[name] = {"accuracy": 100.0 * float(right[name].sum()) / n, "low": float(low),
                         "high": float(high), "n": n}
-    if result["robust"]["n"] and result["fragile"]["n"]:
+    if min(result["robust"]["n"], result["fragile"]["n"]) >= MIN_DIAGNOSES_COMPARED:
         difference = resampled["robust"] - resampled["fragile"]
         low, high = np.nanquantile(difference, [alpha, 1.0 - alpha])
         result["difference"] = {
@@ -185,6 +191,8 @@ def confidence_line(split):
     if difference is not None:
         text += (f"; robust - fragile {difference['value']:+.1f} pts "
                  f"[{difference['low']:+.1f}, {difference['high']:+.1f}]")
+    elif split["fragile"]["n"]:
+        text += f"; too few on one side to compare (< {MIN_DIAGNOSES_COMPARED})"
     return text
 
 
