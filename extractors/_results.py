@@ -57,17 +57,22 @@ class HessianTraceResult(_FloatResult):
     value : float
         Mean of the probe values ``vᵀHv`` (the trace estimate).
     standard_error : float
-        Sample standard deviation of the probe values over ``sqrt(n_probes)``:
-        the probe noise of the trace of the drawn batch's Hessian (the batch
-        draw itself is not covered); NaN when only one probe was drawn.
+        With one batch, the sample standard deviation of the probe values over
+        ``sqrt(n_probes)``: the probe noise of the trace of the drawn batch's Hessian
+        (the batch draw itself is not covered); NaN when only one probe was drawn.
+        With several batches, the standard deviation of the batches' traces over
+        ``sqrt(n_batches)``: the batch draw and the probes.
     n_probes : int
-        Number of probes that entered the mean.
+        Number of probes that entered the mean (over all batches).
     n_samples : int
-        Size of the batch the Hessian was taken on.
+        Size of each batch the Hessian was taken on.
     stopped_by : {"rtol", "target_se", "max_probes"}
         What stopped the probes: the paper's relative-change rule, the precision
         target (``standard_error`` at most the target), or the ``max_probes`` cap (a
-        target that was not reached).
+        target that was not reached); with several batches, the rule of all of them,
+        or ``"max_probes"`` when they differ.
+    n_batches : int
+        Number of independent batches averaged (1: the paper's single batch).
     """
 
     value: float
@@ -75,6 +80,7 @@ class HessianTraceResult(_FloatResult):
     n_probes: int
     n_samples: int
     stopped_by: str = "max_probes"
+    n_batches: int = 1
 
 
 @dataclass(frozen=True)

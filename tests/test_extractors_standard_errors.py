@@ -53,6 +53,34 @@ def test_hessian_trace_standard_error_is_the_spread_over_probe_seeds():
     _assert_close_to_spread([r.value for r in results], [r.standard_error for r in results])
 
 
+def test_hessian_trace_over_several_batches_covers_the_batch_draw():
+    # batches of 16 out of 256 samples: the batch draw dominates the probe noise; with
+    # n_batches=6 the standard error is the spread over seeds, batch draw included
+    data = _data(256)
+    model = _trained(0, data)
+    results = [extractors.hessian_trace(model, data, n_samples=16, max_probes=20, rtol=0,
+                                        n_batches=6, random_state=seed, device="cpu")
+               for seed in range(RUNS)]
+    assert {r.n_batches for r in results} == {6} and {r.n_probes for r in results} == {120}
+    _assert_close_to_spread([r.value for r in results], [r.standard_error for r in results])
+    # one batch: its standard error covers the probes only, well under the seed spread
+    single = [extractors.hessian_trace(model, data, n_samples=16, max_probes=20, rtol=0,
+                                       random_state=seed, device="cpu") for seed in range(RUNS)]
+    spread = float(np.std([r.value for r in single], ddof=1))
+    assert float(np.sqrt(np.mean([r.standard_error ** 2 for r in single]))) < spread / 1.5
+
+
+def test_hessian_trace_one_batch_is_the_paper_estimate():
+    data = _data(64)
+    model = _trained(0, data)
+    one = extractors.hessian_trace(model, data, n_samples=32, random_state=3, device="cpu")
+    explicit = extractors.hessian_trace(model, data, n_samples=32, n_batches=1, random_state=3,
+                                        device="cpu")
+    assert one == explicit and one.n_batches == 1
+    with pytest.raises(ValueError, match="n_batches"):
+        extractors.hessian_trace(model, data, n_batches=0, device="cpu")
+
+
 def _exact_top_eigenvalue(model, data):
     from torch.func import functional_call, hessian
 

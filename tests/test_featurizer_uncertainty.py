@@ -80,6 +80,33 @@ def test_delta_method_hessian_t_se_matches_the_spread_of_log_traces():
     assert 1 / 1.5 <= ratio <= 1.5, ratio
 
 
+def test_several_hessian_batches_put_the_batch_draw_into_hessian_t_se():
+    group = cnn_group("b", 2)
+    # small batches of the training set: the batch draw moves hessian_t between seeds;
+    # hessian_n_batches=4 makes hessian_t_se cover it
+    settings = dict(FAST, hessian_n_samples=16, hessian_max_probes=6, hessian_rtol=0.0,
+                    hessian_n_batches=4)
+    rows = [LandscapeFeaturizer(["hessian_t"], return_uncertainty=True,
+                                **dict(settings, random_state=seed)).fit_transform([group])
+            for seed in range(30)]
+    values = np.array([r.iloc[0, 0] for r in rows])
+    se = np.array([r.iloc[0, 1] for r in rows])
+    ratio = np.sqrt(np.mean(se ** 2)) / np.std(values, ddof=1)
+    assert 1 / 1.5 <= ratio <= 1.5, ratio
+
+
+def test_hessian_n_batches_enters_the_cache_key_only_above_one(group, tmp_path):
+    settings = dict(FAST, random_state=0, cache_dir=tmp_path)
+    one = LandscapeFeaturizer(["hessian_t"], **settings).fit_transform([group])
+    same = LandscapeFeaturizer(["hessian_t"], hessian_n_batches=1, **settings)
+    assert same.fit_transform([group]).equals(one)
+    assert len(list(tmp_path.glob("hessian_t-*.json"))) == 1
+    LandscapeFeaturizer(["hessian_t"], hessian_n_batches=2, **settings).fit_transform([group])
+    assert len(list(tmp_path.glob("hessian_t-*.json"))) == 2
+    with pytest.raises(ValueError, match="hessian_n_batches"):
+        LandscapeFeaturizer(["hessian_t"], hessian_n_batches=0).fit([group])
+
+
 def test_meta_may_not_take_an_uncertainty_column_name(group):
     from md_sklearn import ModelGroup
 

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from .._common import check_forward, generator, preserved_modes
+from .._common import check_forward, check_int, generator, preserved_modes
 from .._results import HessianTraceResult
 from ..defaults import (
     HESSIAN_N_SAMPLES,
@@ -26,8 +26,8 @@ __all__ = ["hessian_trace"]
 
 
 def hessian_trace(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_probes=TRACE_MAX_PROBES,
-                  rtol=TRACE_RTOL, target_se=None, target_relative_se=None, random_state=None,
-                  device="auto", forward=None) -> HessianTraceResult:
+                  rtol=TRACE_RTOL, target_se=None, target_relative_se=None, n_batches=1,
+                  random_state=None, device="auto", forward=None) -> HessianTraceResult:
     """Trace of the Hessian of the mean cross-entropy on one random batch (Hutchinson).
 
     The loss is the mean cross-entropy of the model, in eval mode and without any
@@ -72,6 +72,13 @@ def hessian_trace(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_probes=TRACE_
         target_relative_se * |mean|``.  By the delta method this is the standard error
         of ``ln(trace)``, the scale of the featurizer's ``hessian_t``.  At most one of
         the two targets.
+    n_batches : int, default=1
+        Independent random batches of ``n_samples`` (paper: 1).  With more than one,
+        each batch gets its own probes under the rule above and ``value`` is the mean of
+        the batches' traces; ``standard_error`` is then the spread of those traces over
+        ``sqrt(n_batches)``, which covers the draw of the batch as well as the probes
+        (the batch draw is usually the larger share: docs/extractors.rst, *Noise and
+        standard errors*).  With one batch the standard error covers the probes only.
     random_state : int or None, default=None
         Seed of the batch and the probes; ``None`` draws a seed from torch's global RNG.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
@@ -113,22 +120,39 @@ def hessian_trace(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_probes=TRACE_
     n_samples, max_probes, rtol, seed, device = check_arguments(
         model, data, n_samples, max_probes, "max_probes", rtol, random_state, device)
     target = check_target(target_se, target_relative_se)
+    n_batches = check_int(n_batches, "n_batches", 1)
     batches = check_forward(forward)
+    per_batch, stops = [], []
     with preserved_modes(model):
         model.eval()
-        gen = generator(seed)  # draws the batch, then the probes
-        problem = batch_loss(model, data, n_samples, gen, device, batches)
-        values, stopped_by = _trace_probes(problem, max_probes, rtol, gen, target)
-    n_probes = len(values)
-    mean = math.fsum(values) / n_probes
-    if n_probes > 1:
-        variance = math.fsum((v - mean) ** 2 for v in values) / (n_probes - 1)
-        standard_error = math.sqrt(variance / n_probes)
-    else:
-        standard_error = math.nan
+        gen = generator(seed)  # draws a batch, then its probes; then the next batch
+        for _ in range(n_batches):
+            problem = batch_loss(model, data, n_samples, gen, device, batches)
+            values, stopped_by = _trace_probes(problem, max_probes, rtol, gen, target)
+            per_batch.append(values)
+            stops.append(stopped_by)
+    n_probes = sum(len(values) for values in per_batch)
+    if n_batches == 1:
+        mean, standard_error = _mean_and_standard_error(per_batch[0])
+    else:  # the batches' traces: their spread covers the batch draw and the probes
+        mean, standard_error = _mean_and_standard_error(
+            [math.fsum(values) / len(values) for values in per_batch])
+    # one rule for all batches, else the cap (a target some batch did not reach)
+    stopped_by = stops[0] if len(set(stops)) == 1 else "max_probes"
     return HessianTraceResult(value=mean, standard_error=standard_error,
                               n_probes=n_probes, n_samples=problem.n_samples,
-                              stopped_by=stopped_by)
+                              stopped_by=stopped_by, n_batches=n_batches)
+
+
+def _mean_and_standard_error(values) -> tuple[float, float]:
+    """Mean and standard error of the mean (sample standard deviation over sqrt(n);
+    NaN for one value)."""
+    n = len(values)
+    mean = math.fsum(values) / n
+    if n < 2:
+        return mean, math.nan
+    variance = math.fsum((v - mean) ** 2 for v in values) / (n - 1)
+    return mean, math.sqrt(variance / n)
 
 
 def _probe_block_memory(device: torch.device) -> int:

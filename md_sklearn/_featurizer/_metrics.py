@@ -153,21 +153,24 @@ def _hessian(task, models, device, notes, *, metric):
                 else extractors.hessian_top_eigenvalue)
     count = "max_probes" if metric == "hessian_t" else "max_iter"
 
-    target = {}
+    extra = {}  # the trace's batches and precision target, when not the paper's
+    if options.get("n_batches", 1) != 1:
+        extra["n_batches"] = options["n_batches"]
     if options.get("target_se") is not None:
         # the target is on hessian_t = ln(mean trace); each member gets the relative target
         # target * sqrt(n) on its own trace (docs/featurizer.rst: with equal member traces
         # the group's delta-method se is then the target; target * sqrt(1 + cv^2) for
         # member traces with coefficient of variation cv)
-        target = {"target_relative_se": options["target_se"] * math.sqrt(len(models))}
+        extra["target_relative_se"] = options["target_se"] * math.sqrt(len(models))
 
     def call(index, model):
         return function(model, task.group.data, n_samples=options["n_samples"],
                         rtol=options["rtol"], random_state=seeds[index], device=device,
-                        forward=task.group.forward, **{count: options["max_probes"]}, **target)
+                        forward=task.group.forward, **{count: options["max_probes"]}, **extra)
 
     results = per_member(task, models, metric, call)
-    capped = [i for i, r in enumerate(results) if target and r.stopped_by == "max_probes"]
+    capped = [i for i, r in enumerate(results)
+              if "target_relative_se" in extra and r.stopped_by == "max_probes"]
     if capped:
         notes.append(f"group {task.label!r}: members {capped} drew hessian_max_probes="
                      f"{options['max_probes']} probes before reaching hessian_target_se="
@@ -176,7 +179,8 @@ def _hessian(task, models, device, notes, *, metric):
     values = [r.value for r in results]
     log_mean = _log_of_mean(task, metric, values, notes)
     # delta method: se(ln m) = se(m) / m, with se(m) = sqrt(sum se_i^2) / n for independent
-    # member estimates (the probes', or the power iteration's, noise; not the batch draw)
+    # member estimates (the probes', or the power iteration's, noise; the batch draw too
+    # when hessian_n_batches > 1)
     se_mean = math.sqrt(math.fsum(_standard_error(r) ** 2 for r in results)) / len(results)
     se = se_mean / _mean(values) if math.isfinite(log_mean) else math.nan
     return {metric: log_mean, se_column(metric): se}
@@ -233,6 +237,9 @@ def _trace_options(featurizer, group):
     target = getattr(featurizer, "hessian_target_se", None)
     if target is not None:  # absent by default, so the paper's rule keeps its cache keys
         options["target_se"] = float(target)
+    n_batches = int(getattr(featurizer, "hessian_n_batches", 1))
+    if n_batches != 1:  # likewise: one batch is the paper's estimate
+        options["n_batches"] = n_batches
     return options
 
 

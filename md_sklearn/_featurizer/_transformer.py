@@ -132,6 +132,13 @@ class LandscapeFeaturizer(AddedParametersMixin, TransformerMixin, BaseEstimator)
         ``hessian_max_probes`` probes each, with a warning when a member stops there.
         Enters the cache key; ``None`` (the paper's rule) leaves the key as before.
         ``hessian_e`` is not affected.
+    hessian_n_batches : int, default=1
+        Independent random batches of ``hessian_n_samples`` per member for
+        ``hessian_t`` (paper: 1), each with its own probes; the member's trace is their
+        mean. With more than one, ``hessian_t_se`` covers the draw of the batch as well
+        as the probes (with one, the probes only; the batch draw is usually the larger
+        share: ``docs/extractors.rst``, *Noise and standard errors*). Costs
+        ``hessian_n_batches`` times the probes. Enters the cache key when above 1.
     curve_epochs : int, default=50
         Epochs of curve training (paper: 50 on the 50,000 CIFAR-10 images; the
         research code kept the number of steps about constant, so use more epochs on
@@ -226,6 +233,7 @@ class LandscapeFeaturizer(AddedParametersMixin, TransformerMixin, BaseEstimator)
         "hessian_max_probes": [Interval(numbers.Integral, 1, None, closed="left")],
         "hessian_rtol": [Interval(numbers.Real, 0, None, closed="left")],
         "hessian_target_se": [None, numbers.Real],  # > 0 checked in fit, with the fix
+        "hessian_n_batches": [Interval(numbers.Integral, 1, None, closed="left")],
         "curve_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
         "curve_steps": [None, Interval(numbers.Integral, 1, None, closed="left")],
         "curve_batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -251,6 +259,7 @@ class LandscapeFeaturizer(AddedParametersMixin, TransformerMixin, BaseEstimator)
         hessian_max_probes=_C.TRACE_MAX_PROBES,
         hessian_rtol=_C.TRACE_RTOL,
         hessian_target_se=None,
+        hessian_n_batches=1,
         curve_epochs=_C.CURVE_EPOCHS,
         curve_steps=None,
         curve_batch_size=_C.CURVE_BATCH_SIZE,
@@ -272,6 +281,7 @@ class LandscapeFeaturizer(AddedParametersMixin, TransformerMixin, BaseEstimator)
         self.hessian_max_probes = hessian_max_probes
         self.hessian_rtol = hessian_rtol
         self.hessian_target_se = hessian_target_se
+        self.hessian_n_batches = hessian_n_batches
         self.curve_epochs = curve_epochs
         self.curve_steps = curve_steps
         self.curve_batch_size = curve_batch_size
@@ -284,7 +294,7 @@ class LandscapeFeaturizer(AddedParametersMixin, TransformerMixin, BaseEstimator)
     #: Parameters added after the first release -> their default, so featurizers pickled
     #: before they existed load with today's behaviour (the value they had then).
     _ADDED_PARAMETERS = {"curve_steps": None, "return_uncertainty": False,
-                         "hessian_target_se": None}
+                         "hessian_target_se": None, "hessian_n_batches": 1}
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
