@@ -148,12 +148,14 @@ def test_the_pickle_message_names_allow_pickle(tmp_path, capsys):
 
 def test_the_cli_sets_hessian_probes_and_curve_steps():
     args = build_parser().parse_args(["featurize", "g", "--model", "m:f", "--hessian-probes",
-                                      "7", "--curve-steps", "300"])
+                                      "7", "--curve-steps", "300", "--hessian-batches", "3"])
     featurizer = _diagnose.featurizer_for(args, ["hessian_t"])
     assert featurizer.hessian_max_probes == 7 and featurizer.curve_steps == 300
+    assert featurizer.hessian_n_batches == 3
     default = _diagnose.featurizer_for(build_parser().parse_args(
         ["diagnose", "g", "--model", "m:f"]), ["hessian_t"])
     assert default.hessian_max_probes == 100 and default.curve_steps is None
+    assert default.hessian_n_batches == 1
 
 
 def test_demo_help_prints_ten_percent():

@@ -192,7 +192,8 @@ def featurizer_for(args, metrics, return_uncertainty=False):
 
     options = {name: value for name, value in (
         ("curve_epochs", args.curve_epochs), ("curve_steps", args.curve_steps),
-        ("hessian_max_probes", args.hessian_probes)) if value is not None}
+        ("hessian_max_probes", args.hessian_probes),
+        ("hessian_n_batches", getattr(args, "hessian_batches", None))) if value is not None}
     return LandscapeFeaturizer(metrics=tuple(metrics), device=args.device,
                                random_state=args.random_state, n_jobs=args.n_jobs,
                                cache_dir=args.cache_dir, progress=not args.no_progress,

@@ -100,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--hessian-probes", type=int, default=None, metavar="N",
                          help="most Hessian-vector products per member (Hutchinson probes, "
                          "power iterations; default: the paper's 100)")
+        sub.add_argument("--hessian-batches", type=int, default=None, metavar="N",
+                         help="independent Hessian batches per member for hessian_t "
+                         "(default: the paper's 1); with more, hessian_t's standard error "
+                         "and the confidence cover the batch draw too")
         sub.add_argument("--debug", **debug)
         sub.add_argument("--no-progress", action="store_true", help="hide progress bars")
         sub.add_argument("--allow-pickle", action="store_true",
