@@ -172,3 +172,18 @@ def test_default_path_accepts_outputs_with_logits():
     wrapped = Wrapped()
     plain = extractors.error_and_loss(wrapped.inner, TensorDataset(x, y), device="cpu")
     assert extractors.error_and_loss(wrapped, TensorDataset(x, y), device="cpu") == plain
+
+
+def test_tuple_samples_with_extra_items():
+    # (input, label, sample index) triples: refused by default with the hook as the fix,
+    # read through the hook with the default numbers
+    x, y = _images()
+    triples = TensorDataset(x, y, torch.arange(len(y)))
+    with pytest.raises(ValueError, match="got 3 items"):
+        extractors.error_and_loss(_mlp(0), triples, device="cpu")
+    hooked = extractors.hessian_trace(_mlp(0), triples, n_samples=32, max_probes=8,
+                                      random_state=1, device="cpu",
+                                      forward=lambda model, batch: (model(batch[0]), batch[1]))
+    plain = extractors.hessian_trace(_mlp(0), TensorDataset(x, y), n_samples=32, max_probes=8,
+                                     random_state=1, device="cpu")
+    assert hooked.value == pytest.approx(plain.value, rel=1e-12)
