@@ -187,3 +187,27 @@ def test_tuple_samples_with_extra_items():
     plain = extractors.hessian_trace(_mlp(0), TensorDataset(x, y), n_samples=32, max_probes=8,
                                      random_state=1, device="cpu")
     assert hooked.value == pytest.approx(plain.value, rel=1e-12)
+
+
+def test_a_hook_must_run_the_model_it_receives():
+    # a hook that closes over the caller's model would evaluate it at its own weights on
+    # every point of a curve or line: refused
+    x, y = _images()
+    data = DictImages(x, y)
+    outside = _mlp(0)
+    with pytest.raises(ValueError, match="call the model it receives"):
+        extractors.linear_barrier(outside, _mlp(1), data, points=(0.0, 0.5, 1.0),
+                                  device="cpu", forward=lambda _, b: (outside(b["pixels"]),
+                                                                      b["label"]))
+
+
+def test_per_token_rows_are_refused():
+    data = TokenDataset(n=8)
+
+    def per_token(model, batch):
+        hidden = model.embed(batch["input_ids"])  # (batch, length, dim)
+        logits = model.head(hidden).flatten(0, 1)
+        return logits, batch["labels"].repeat_interleave(batch["input_ids"].shape[1])
+
+    with pytest.raises(ValueError, match="one label .* per sample of the batch"):
+        extractors.error_and_loss(TinyTextClassifier(), data, forward=per_token, device="cpu")

@@ -79,6 +79,8 @@ def test_hessian_trace_one_batch_is_the_paper_estimate():
     assert one == explicit and one.n_batches == 1
     with pytest.raises(ValueError, match="n_batches"):
         extractors.hessian_trace(model, data, n_batches=0, device="cpu")
+    with pytest.raises(ValueError, match="n_batches=1 with a precision target"):
+        extractors.hessian_trace(model, data, n_batches=2, target_se=0.1, device="cpu")
 
 
 def _exact_top_eigenvalue(model, data):

@@ -102,6 +102,62 @@ def test_function_digest_follows_code_and_captured_values():
     assert function_digest(partial) != function_digest(_relabelled)
 
 
+_HEAD_SCRIPT = """
+import torch
+from md_sklearn._featurizer._keys import function_digest
+torch.manual_seed(0)
+head = torch.nn.Linear(6, 3)
+weights = torch.ones(3)
+def hook(model, batch):
+    return head(model(batch[0])) * weights, batch[1]
+print(function_digest(hook))
+"""
+
+
+def test_function_digest_is_the_same_in_every_process():
+    # a closure over a module and a tensor: hashed by content, not by memory address
+    import subprocess
+    import sys
+
+    digests = {subprocess.run([sys.executable, "-c", _HEAD_SCRIPT], capture_output=True,
+                              text=True, check=True, timeout=120).stdout.strip()
+               for _ in range(2)}
+    assert len(digests) == 1 and len(digests.pop()) == 64
+
+
+class _Scaled:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def __call__(self, model, batch):
+        out, labels = text_forward(model, batch)
+        return out, labels
+
+    def method(self, model, batch):
+        return self(model, batch)
+
+
+def test_function_digest_of_common_callables():
+    assert function_digest(_Scaled(1)) == function_digest(_Scaled(1))
+    assert function_digest(_Scaled(1)) != function_digest(_Scaled(2))
+    assert function_digest(_Scaled(1).method) != function_digest(_Scaled(2).method)
+    assert function_digest(len) != function_digest(abs)
+    # partial arguments that cannot be pickled, and a closure cell not yet filled
+    function_digest(functools.partial(_relabelled, extra=lambda x: x))
+
+    def outer():
+        def hook(model, batch):
+            return later(model, batch)
+        digest = function_digest(hook)
+        later = text_forward
+        return digest
+
+    assert len(outer()) == 64
+    cyclic = _Scaled(1)
+    cyclic.scale = cyclic
+    assert len(function_digest(cyclic)) == 64
+
+
 def test_workers_get_the_hook():
     groups = _text_groups()
     one = LandscapeFeaturizer(["train_error", "hessian_t"], n_jobs=1, **SMALL)

@@ -105,6 +105,9 @@ def test_hessian_n_batches_enters_the_cache_key_only_above_one(group, tmp_path):
     assert len(list(tmp_path.glob("hessian_t-*.json"))) == 2
     with pytest.raises(ValueError, match="hessian_n_batches"):
         LandscapeFeaturizer(["hessian_t"], hessian_n_batches=0).fit([group])
+    with pytest.raises(ValueError, match="hessian_n_batches=1 with hessian_target_se"):
+        LandscapeFeaturizer(["hessian_t"], hessian_n_batches=2,
+                            hessian_target_se=0.05).fit([group])
 
 
 def test_meta_may_not_take_an_uncertainty_column_name(group):

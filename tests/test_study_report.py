@@ -77,7 +77,7 @@ def _with_confidence():
 
 
 def test_confidence_split_by_hand(monkeypatch):
-    monkeypatch.setattr(_report, "MIN_DIAGNOSES_COMPARED", 4)
+    monkeypatch.setattr(_report, "MIN_CONFIGURATIONS", 3)
     split = confidence_split(_with_confidence(), n_boot=2000)
     # robust: run 1 configs 0, 2 (right, right); run 2 configs 0 (right), 3 (wrong)
     assert split["robust"]["n"] == 4 and split["robust"]["accuracy"] == 75.0
@@ -90,8 +90,9 @@ def test_confidence_split_by_hand(monkeypatch):
     assert split["difference"]["low"] <= 50.0 <= split["difference"]["high"]
 
 
-def test_confidence_split_bootstrap_matches_a_direct_resample():
+def test_confidence_split_bootstrap_matches_a_direct_resample(monkeypatch):
     # the interval resamples whole test configurations, both sides from the same draw
+    monkeypatch.setattr(_report, "MIN_CONFIGURATIONS", 3)
     evaluation = _with_confidence()
     split = confidence_split(evaluation, n_boot=4000, random_state=3)
     rng = np.random.default_rng(3)
@@ -110,11 +111,14 @@ def test_confidence_split_bootstrap_matches_a_direct_resample():
     assert split["robust"]["high"] == pytest.approx(high)
 
 
-def test_confidence_split_needs_enough_diagnoses_to_compare():
-    # 4 robust and 4 fragile diagnoses: fewer than the default minimum, no difference
+def test_confidence_split_needs_enough_configurations_to_compare():
+    # 4 fragile diagnoses from 3 configurations: under the default minimum, so neither
+    # their interval nor the difference is given
     split = confidence_split(_with_confidence(), n_boot=200)
-    assert split["difference"] is None and split["fragile"]["n"] == 4
-    assert "too few on one side to compare" in confidence_line(split)
+    assert split["fragile"]["configurations"] == 3 and split["fragile"]["n"] == 4
+    assert split["difference"] is None and split["fragile"]["low"] is None
+    line = confidence_line(split)
+    assert "too few configurations on one side" in line and "fragile 25.0 % of 4" in line
 
 
 def test_confidence_in_summary_and_tables():

@@ -28,9 +28,10 @@ def correctness(evaluation, method):
     return np.vstack(rows).astype(float) if rows else None
 
 
-#: Diagnoses each side needs before robust and fragile accuracies are compared (our
-#: choice: with fewer, the bootstrap over configurations degenerates).
-MIN_DIAGNOSES_COMPARED = 10
+#: Distinct test configurations a side needs before its interval, and the robust-minus-
+#: fragile difference, are given (our choice: with fewer, the bootstrap over
+#: configurations degenerates; diagnoses of one configuration repeat over repetitions).
+MIN_CONFIGURATIONS = 5
 
 
 def confidence_split(evaluation, *, n_boot, level=0.95, random_state=0):
@@ -40,15 +41,17 @@ def confidence_split(evaluation, *, n_boot, level=0.95, random_state=0):
     :func:`md_sklearn.explain` says so (its flip probability above ``fragile_level``).
     Intervals: percentile bootstrap over test configurations (each keeps all its
     repetitions), the same resamples for both accuracies and their difference (robust
-    minus fragile). None when no run carries the confidence.
+    minus fragile), given for a side with at least :data:`MIN_CONFIGURATIONS`
+    configurations; resamples that miss a side are left out, and the share kept is
+    reported. None when no run carries the confidence.
 
     Returns
     -------
     dict or None
-        ``robust`` and ``fragile`` (``accuracy``, ``low``, ``high`` in percent, ``n``
-        diagnoses), ``difference`` (``value``, ``low``, ``high``; None when a side has
-        fewer than :data:`MIN_DIAGNOSES_COMPARED` diagnoses) and ``fragile_share``
-        (percent of diagnoses).
+        ``robust`` and ``fragile`` (``accuracy``; ``low`` and ``high`` in percent or
+        None; ``n`` diagnoses; ``configurations``), ``difference`` (``value``, ``low``,
+        ``high``, ``resamples_kept``; None unless both sides have enough configurations)
+        and ``fragile_share`` (percent of diagnoses).
     """
     runs = [run for run in evaluation["runs"] if CONFIDENCE_METHOD in run.get("fragile", {})]
     if not runs or not evaluation["true"]:
@@ -64,25 +67,28 @@ def confidence_split(evaluation, *, n_boot, level=0.95, random_state=0):
     total = {name: mask.sum(axis=0).astype(float) for name, mask in sides.items()}
     indices = resample_indices(true.size, n_boot, random_state)
     alpha = (1.0 - level) / 2.0
-    resampled, result = {}, {}
+    resampled, result, enough = {}, {}, {}
     for name in sides:
         with np.errstate(invalid="ignore", divide="ignore"):
-            resampled[name] = 100.0 * right[name][indices].sum(axis=1) / total[name][indices].sum(axis=1)
+            resampled[name] = (100.0 * right[name][indices].sum(axis=1)
+                               / total[name][indices].sum(axis=1))
         n = int(total[name].sum())
-        if n == 0:
-            result[name] = {"accuracy": None, "low": None, "high": None, "n": 0}
-            continue
-        low, high = np.nanquantile(resampled[name], [alpha, 1.0 - alpha])
-        result[name] = {"accuracy": 100.0 * float(right[name].sum()) / n, "low": float(low),
-                        "high": float(high), "n": n}
-    if min(result["robust"]["n"], result["fragile"]["n"]) >= MIN_DIAGNOSES_COMPARED:
+        configurations = int((total[name] > 0).sum())
+        enough[name] = configurations >= MIN_CONFIGURATIONS
+        entry = {"accuracy": 100.0 * float(right[name].sum()) / n if n else None,
+                 "low": None, "high": None, "n": n, "configurations": configurations}
+        if enough[name]:
+            entry["low"], entry["high"] = (float(q) for q in np.nanquantile(
+                resampled[name], [alpha, 1.0 - alpha]))
+        result[name] = entry
+    result["difference"] = None
+    if enough["robust"] and enough["fragile"]:
         difference = resampled["robust"] - resampled["fragile"]
-        low, high = np.nanquantile(difference, [alpha, 1.0 - alpha])
+        kept = np.isfinite(difference)
+        low, high = np.quantile(difference[kept], [alpha, 1.0 - alpha])
         result["difference"] = {
             "value": result["robust"]["accuracy"] - result["fragile"]["accuracy"],
-            "low": float(low), "high": float(high)}
-    else:
-        result["difference"] = None
+            "low": float(low), "high": float(high), "resamples_kept": float(kept.mean())}
     result["fragile_share"] = 100.0 * float(fragile.mean())
     result["unknown_se"] = evaluation.get("unknown_se", {})
     return result
@@ -182,8 +188,10 @@ def confidence_line(split):
         entry = split[name]
         if not entry["n"]:
             return f"{name} none"
-        return (f"{name} {entry['accuracy']:.1f} % [{entry['low']:.1f}, {entry['high']:.1f}] "
-                f"of {entry['n']}")
+        interval = ("" if entry["low"] is None
+                    else f" [{entry['low']:.1f}, {entry['high']:.1f}]")
+        return (f"{name} {entry['accuracy']:.1f} %{interval} of {entry['n']} "
+                f"({entry['configurations']} configs)")
 
     text = (f"{METHOD_TITLES[CONFIDENCE_METHOD]} by confidence: {side('robust')}; "
             f"{side('fragile')} ({split['fragile_share']:.0f} % fragile)")
@@ -192,7 +200,7 @@ def confidence_line(split):
         text += (f"; robust - fragile {difference['value']:+.1f} pts "
                  f"[{difference['low']:+.1f}, {difference['high']:+.1f}]")
     elif split["fragile"]["n"]:
-        text += f"; too few on one side to compare (< {MIN_DIAGNOSES_COMPARED})"
+        text += f"; too few configurations on one side to compare (< {MIN_CONFIGURATIONS})"
     return text
 
 

@@ -311,7 +311,11 @@ def _evaluate(case, grid, pool, test, label, k, errors=()):
                 run["predictions"][method] = _predict(method, case.task, label, train,
                                                       X.iloc[test_rows], seed)
             if errors:
-                probability, fragile = confidence(case.task, label, train, X.iloc[test_rows])
+                probability, fragile, predicted = confidence(case.task, label, train,
+                                                             X.iloc[test_rows])
+                if predicted != run["predictions"][CONFIDENCE_METHOD]:  # the same tree
+                    raise RuntimeError(f"{case.name}: the tree refitted for the confidence "
+                                       "predicts differently from the evaluated one")
                 run["flip_probability"] = {CONFIDENCE_METHOD: probability}
                 run["fragile"] = {CONFIDENCE_METHOD: fragile}
         result["runs"].append(run)
@@ -346,8 +350,8 @@ CONFIDENCE_METHOD = "md_tree"
 
 def confidence(task, label, train, test):
     """Per test row, the probability that the MD tree's diagnosis flips under the noise of
-    its features and whether :func:`md_sklearn.explain` calls it fragile (above its default
-    ``fragile_level``), from the featurizer's ``<column>_se``.
+    its features, whether :func:`md_sklearn.explain` calls it fragile (above its default
+    ``fragile_level``), from the featurizer's ``<column>_se``, and the diagnosis.
 
     A standard error the featurizer could not measure (NaN: the connectivity peak of a
     group with one curve) is taken as 0, so this probability covers the measured
@@ -361,7 +365,7 @@ def confidence(task, label, train, test):
         warnings.simplefilter("ignore", FeatureRangeWarning)
         frame = explain(clf, test[columns], errors).to_frame()
     return ([float(p) for p in frame["flip_probability"]],
-            [bool(f) for f in frame["fragile"]])
+            [bool(f) for f in frame["fragile"]], [str(p) for p in frame["predicted"]])
 
 
 def _predict(method, task, label, train, test, seed):

@@ -154,8 +154,34 @@ class BatchFormat:
     def logits(self, model: nn.Module, state: dict, batch) -> tuple[torch.Tensor, torch.Tensor]:
         """``(logits, labels)`` of a moved ``batch`` at the parameters and buffers ``state``,
         checked: ``(batch, classes)`` logits, integer labels in range."""
-        out, y = self.unchecked_logits(model, state, batch)
+        if not self.custom:
+            out, y = self.unchecked_logits(model, state, batch)
+            check_outputs(out, y, y)
+            return out, y
+        # the hook must run the model it is handed (the extractor's parameters), and give
+        # one row per sample (the metrics average over the dataset's samples)
+        members = {id(m) for m in model.modules()}
+        called = []
+        handle = torch.nn.modules.module.register_module_forward_pre_hook(
+            lambda module, args: called.append(True) if id(module) in members else None)
+        try:
+            out, y = self.unchecked_logits(model, state, batch)
+        finally:
+            handle.remove()
+        if not called:
+            raise ValueError(
+                "expected forward(model, batch) to call the model it receives, got a hook "
+                "that never ran it (a model captured from outside?); compute the logits with "
+                "the model argument: the metrics evaluate it at other parameters."
+            )
         check_outputs(out, y, y)
+        size = self.size(batch)
+        if y.shape[0] != size:
+            raise ValueError(
+                f"expected one label (and one row of logits) per sample of the batch, "
+                f"{size}, got {y.shape[0]}; return per-sample logits and labels (pool or "
+                "select per-token outputs), since the metrics average over samples."
+            )
         return out, y
 
     def unchecked_logits(self, model: nn.Module, state: dict, batch):
@@ -198,7 +224,9 @@ class BatchFormat:
 
     def mix(self, batch, lam: float, permutation: torch.Tensor):
         """Mixup ``lam * batch + (1 - lam) * batch[permutation]`` of the inputs that can be
-        mixed: the floating tensors (by default the input ``x``; the labels never)."""
+        mixed: by default the input ``x`` (never the labels); with a hook, every floating
+        tensor with a batch dimension -- including a floating mask or sample weight, so
+        keep those integer or boolean, or pass ``mixup_alpha=None``."""
         if not self.custom:
             x, y = batch
             return lam * x + (1.0 - lam) * x[permutation], y

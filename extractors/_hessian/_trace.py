@@ -79,6 +79,7 @@ def hessian_trace(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_probes=TRACE_
         ``sqrt(n_batches)``, which covers the draw of the batch as well as the probes
         (the batch draw is usually the larger share: docs/extractors.rst, *Noise and
         standard errors*).  With one batch the standard error covers the probes only.
+        Not combined with a precision target.
     random_state : int or None, default=None
         Seed of the batch and the probes; ``None`` draws a seed from torch's global RNG.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
@@ -121,6 +122,11 @@ def hessian_trace(model, data, *, n_samples=HESSIAN_N_SAMPLES, max_probes=TRACE_
         model, data, n_samples, max_probes, "max_probes", rtol, random_state, device)
     target = check_target(target_se, target_relative_se)
     n_batches = check_int(n_batches, "n_batches", 1)
+    if n_batches > 1 and target is not None:
+        raise ValueError(
+            f"expected n_batches=1 with a precision target, got n_batches={n_batches}; a "
+            "target bounds one batch's probe noise, not the spread over batches: pass one "
+            "of the two (more batches when the batch draw dominates).")
     batches = check_forward(forward)
     per_batch, stops = [], []
     with preserved_modes(model):

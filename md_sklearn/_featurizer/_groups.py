@@ -116,8 +116,8 @@ class ModelGroup:
         items. ``batch`` is what :func:`torch.utils.data.default_collate` makes of the
         samples, on the featurizer's device; the same hook reaches every metric
         (``docs/your_models.rst``, *Any model, any batch*). Part of the cache key (its
-        module, name, source code and captured values). With ``n_jobs`` it must be
-        picklable, as ``build_model``.
+        module, name, source code and captured values; not the globals it calls). With
+        ``n_jobs`` it must be picklable, as ``build_model``.
     allow_pickle : bool, default=False
         Read ``torch.save`` files (``.pt``, ``.pth``, ``.ckpt``) with ``torch.load(weights_only=False)``. By
         default checkpoints are read with ``weights_only=True``, which accepts

@@ -113,40 +113,88 @@ def _module_digest(module) -> str:
 
 
 def function_digest(function) -> str:
-    """Digest of a user hook (``ModelGroup(forward=...)``): module, name, source code and
-    the values it captures (closure cells, :func:`functools.partial` arguments, a callable
-    object's attributes). Editing the hook's code or what it captures changes the digest;
-    a hook whose source cannot be read (built in, or defined at an interactive prompt
-    without a file) is keyed by its name and captured values only."""
+    """Digest of a user hook (``ModelGroup(forward=...)``), the same in every process.
+
+    Hashed: the function's module, name and source code, and what it captures -- closure
+    cells, :func:`functools.partial` arguments, a bound method's instance, a callable
+    object's attributes -- walked by structure (:func:`_captured_digest`): tensors by
+    their bytes, modules as the metrics see them, functions recursively, plain values by
+    value. Not hashed: globals and helpers the hook calls by name (edit the hook, or
+    clear the cache, when those change). A hook whose source cannot be read (built in, or
+    typed at an interactive prompt) is keyed by its name and captures only.
+    """
+    return _captured_digest(function, set())
+
+
+#: How deep captured objects are walked (our choice: hooks capture a few levels at most).
+_CAPTURE_DEPTH = 6
+
+
+def _captured_digest(value, seen, depth=0) -> str:
+    """Stable digest of a captured value (see :func:`function_digest`)."""
     import functools
     import inspect
 
-    hasher = Hasher("function")
-    if isinstance(function, functools.partial):
-        hasher.tag("partial", function_digest(function.func))
-        hasher.value(list(function.args))
-        hasher.value(dict(function.keywords))
+    torch = sys.modules.get("torch")
+    hasher = Hasher("captured", type(value).__module__, type(value).__qualname__)
+    if depth > _CAPTURE_DEPTH or id(value) in seen:
+        hasher.tag("cut")  # a cycle, or deeper than we walk: the type only
         return hasher.hexdigest()
-    target = getattr(function, "__func__", function)  # a bound method: its function
-    owner = target if inspect.isfunction(target) else type(target)
-    hasher.tag(getattr(owner, "__module__", None), getattr(owner, "__qualname__", None))
-    try:
-        source = inspect.getsource(owner)
-    except (OSError, TypeError):
-        source = None
-    hasher.tag("source", source)
-    cells = getattr(target, "__closure__", None) or ()
-    captured = [cell.cell_contents for cell in cells] if inspect.isfunction(target) \
-        else dict(getattr(target, "__dict__", {}))
-    try:
-        hasher.value(captured)
-    except Exception:  # noqa: BLE001 - an unpicklable captured value: keyed by its type
-        hasher.tag("captured", *(type(v).__qualname__ for v in (
-            captured.values() if isinstance(captured, dict) else captured)))
-    bound = getattr(function, "__self__", None)
-    if bound is not None and not inspect.ismodule(bound):
-        hasher.tag("bound", type(bound).__qualname__)
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes, np.generic)):
+        hasher.tag(repr(value))
+        return hasher.hexdigest()
+    if torch is not None and torch.is_tensor(value):
+        hasher.tensor(value.detach().cpu())
+        return hasher.hexdigest()
+    if isinstance(value, np.ndarray):
+        hasher.value(value)
+        return hasher.hexdigest()
+    seen = seen | {id(value)}
+
+    def walk(item):
+        return _captured_digest(item, seen, depth + 1)
+
+    if torch is not None and isinstance(value, torch.nn.Module):
+        hasher.tag("module", _module_digest(value))
+    elif isinstance(value, functools.partial):
+        hasher.tag("partial", walk(value.func), *(walk(a) for a in value.args))
+        hasher.tag(*(f"{k}={walk(v)}" for k, v in sorted(value.keywords.items())))
+    elif inspect.ismethod(value):
+        hasher.tag("method", walk(value.__func__), walk(value.__self__))
+    elif inspect.isfunction(value):
+        hasher.tag(value.__module__, value.__qualname__, _source(value))
+        for cell in value.__closure__ or ():
+            try:
+                contents = cell.cell_contents
+            except ValueError:  # a cell not yet filled
+                hasher.tag("empty cell")
+                continue
+            hasher.tag(walk(contents))
+        hasher.tag("defaults", *(walk(d) for d in value.__defaults__ or ()))
+    elif inspect.isbuiltin(value) or inspect.isclass(value) or inspect.ismodule(value):
+        hasher.tag(getattr(value, "__module__", None), getattr(value, "__qualname__",
+                                                               getattr(value, "__name__", None)))
+    elif isinstance(value, Mapping):
+        hasher.tag("mapping", *sorted(f"{walk(k)}:{walk(v)}" for k, v in value.items()))
+    elif isinstance(value, (list, tuple)):
+        hasher.tag("sequence", *(walk(v) for v in value))
+    elif isinstance(value, (set, frozenset)):
+        hasher.tag("set", *sorted(walk(v) for v in value))
+    else:  # another object (a callable instance): its class's source and its attributes
+        hasher.tag("object", _source(type(value)))
+        state = getattr(value, "__dict__", None)
+        if isinstance(state, dict):
+            hasher.tag(*(f"{k}={walk(v)}" for k, v in sorted(state.items())))
     return hasher.hexdigest()
+
+
+def _source(obj):
+    import inspect
+
+    try:
+        return inspect.getsource(obj)
+    except (OSError, TypeError):
+        return None
 
 
 def _file_digest(path) -> str:

@@ -139,6 +139,7 @@ class LandscapeFeaturizer(AddedParametersMixin, TransformerMixin, BaseEstimator)
         as the probes (with one, the probes only; the batch draw is usually the larger
         share: ``docs/extractors.rst``, *Noise and standard errors*). Costs
         ``hessian_n_batches`` times the probes. Enters the cache key when above 1.
+        Not combined with ``hessian_target_se``.
     curve_epochs : int, default=50
         Epochs of curve training (paper: 50 on the 50,000 CIFAR-10 images; the
         research code kept the number of steps about constant, so use more epochs on
@@ -337,6 +338,13 @@ class LandscapeFeaturizer(AddedParametersMixin, TransformerMixin, BaseEstimator)
                 f"expected hessian_target_se to be a finite number > 0, got {target}; pass "
                 "the standard error of hessian_t (log scale) you want, e.g. 0.02, or None "
                 "for the paper's stopping rule (hessian_rtol)."
+            )
+        n_batches = getattr(self, "hessian_n_batches", 1)
+        if target is not None and n_batches != 1:
+            raise ValueError(
+                f"expected hessian_n_batches=1 with hessian_target_se, got "
+                f"hessian_n_batches={n_batches}; the target bounds the probe noise of one "
+                "batch, not the spread over batches: use one of the two."
             )
         if not _DEVICE_PATTERN.fullmatch(self.device):
             raise ValueError(
