@@ -66,17 +66,22 @@ def test_connectivity_se_over_several_pairs(tmp_path):
     assert table.iloc[0, 2] == pytest.approx(table.iloc[0, 1] / math.sqrt(2))
 
 
+def _se_over_seed_spread(group, settings, n_seeds):
+    """RMS of hessian_t_se over seeds, divided by the spread of hessian_t over them."""
+    rows = [LandscapeFeaturizer(["hessian_t"], return_uncertainty=True,
+                                **dict(settings, random_state=seed)).fit_transform([group])
+            for seed in range(n_seeds)]
+    values = np.array([r.iloc[0, 0] for r in rows])
+    se = np.array([r.iloc[0, 1] for r in rows])
+    return np.sqrt(np.mean(se ** 2)) / np.std(values, ddof=1)
+
+
 def test_delta_method_hessian_t_se_matches_the_spread_of_log_traces():
     group = cnn_group("h", 3)
     # the batch is the whole training set, so only the probes change with the seed
     settings = dict(FAST, hessian_n_samples=len(digits()[0]), hessian_max_probes=8,
                     hessian_rtol=0.0)
-    rows = [LandscapeFeaturizer(["hessian_t"], return_uncertainty=True,
-                                **dict(settings, random_state=seed)).fit_transform([group])
-            for seed in range(40)]
-    values = np.array([r.iloc[0, 0] for r in rows])
-    se = np.array([r.iloc[0, 1] for r in rows])
-    ratio = np.sqrt(np.mean(se ** 2)) / np.std(values, ddof=1)
+    ratio = _se_over_seed_spread(group, settings, 40)
     assert 1 / 1.5 <= ratio <= 1.5, ratio
 
 
@@ -86,12 +91,7 @@ def test_several_hessian_batches_put_the_batch_draw_into_hessian_t_se():
     # hessian_n_batches=4 makes hessian_t_se cover it
     settings = dict(FAST, hessian_n_samples=16, hessian_max_probes=6, hessian_rtol=0.0,
                     hessian_n_batches=4)
-    rows = [LandscapeFeaturizer(["hessian_t"], return_uncertainty=True,
-                                **dict(settings, random_state=seed)).fit_transform([group])
-            for seed in range(30)]
-    values = np.array([r.iloc[0, 0] for r in rows])
-    se = np.array([r.iloc[0, 1] for r in rows])
-    ratio = np.sqrt(np.mean(se ** 2)) / np.std(values, ddof=1)
+    ratio = _se_over_seed_spread(group, settings, 30)
     assert 1 / 1.5 <= ratio <= 1.5, ratio
 
 

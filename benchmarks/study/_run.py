@@ -308,16 +308,15 @@ def _evaluate(case, grid, pool, test, label, k, errors=()):
                "predictions": {}}
         if len(train):
             for method in METHODS:
-                run["predictions"][method] = _predict(method, case.task, label, train,
-                                                      X.iloc[test_rows], seed)
-            if errors:
-                probability, fragile, predicted = confidence(case.task, label, train,
-                                                             X.iloc[test_rows])
-                if predicted != run["predictions"][CONFIDENCE_METHOD]:  # the same tree
-                    raise RuntimeError(f"{case.name}: the tree refitted for the confidence "
-                                       "predicts differently from the evaluated one")
-                run["flip_probability"] = {CONFIDENCE_METHOD: probability}
-                run["fragile"] = {CONFIDENCE_METHOD: fragile}
+                if method == CONFIDENCE_METHOD and errors:  # one fit: diagnoses and confidence
+                    predicted, probability, fragile = confidence(case.task, label, train,
+                                                                 X.iloc[test_rows])
+                    run["flip_probability"] = {method: probability}
+                    run["fragile"] = {method: fragile}
+                else:
+                    predicted = _predict(method, case.task, label, train, X.iloc[test_rows],
+                                         seed)
+                run["predictions"][method] = predicted
         result["runs"].append(run)
     return result
 
@@ -349,9 +348,10 @@ CONFIDENCE_METHOD = "md_tree"
 
 
 def confidence(task, label, train, test):
-    """Per test row, the probability that the MD tree's diagnosis flips under the noise of
-    its features, whether :func:`md_sklearn.explain` calls it fragile (above its default
-    ``fragile_level``), from the featurizer's ``<column>_se``, and the diagnosis.
+    """Per test row, the MD tree's diagnosis (as :func:`_predict` gives it), the
+    probability that it flips under the noise of its features, and whether
+    :func:`md_sklearn.explain` calls it fragile (above its default ``fragile_level``),
+    from the featurizer's ``<column>_se``.
 
     A standard error the featurizer could not measure (NaN: the connectivity peak of a
     group with one curve) is taken as 0, so this probability covers the measured
@@ -364,8 +364,8 @@ def confidence(task, label, train, test):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FeatureRangeWarning)
         frame = explain(clf, test[columns], errors).to_frame()
-    return ([float(p) for p in frame["flip_probability"]],
-            [bool(f) for f in frame["fragile"]], [str(p) for p in frame["predicted"]])
+    return ([str(p) for p in frame["predicted"]], [float(p) for p in frame["flip_probability"]],
+            [bool(f) for f in frame["fragile"]])
 
 
 def _predict(method, task, label, train, test, seed):

@@ -6,11 +6,11 @@ hook (``_batch``).
 Other packages import these names from :mod:`extractors.utils`.
 """
 
-from ._batch import BatchFormat, check_forward, gather, iter_batches
+from ._batch import BatchFormat, check_forward, gather, iter_batches, summed_error_and_loss
 from ._checks import check_dataset, check_int, check_model, check_real, check_same_architecture
 from ._data import batch_slices, sample_indices
 from ._device import resolve_device
-from ._loss import check_outputs, cross_entropy, forward_logits, summed_error_and_loss
+from ._loss import check_outputs, cross_entropy
 from ._model import floating_dtype, functional_state, owned_buffers, preserved_modes, to_model_input
 from ._random import fork_rng_seeded, generator, seed_from
 
@@ -27,7 +27,6 @@ __all__ = [
     "cross_entropy",
     "floating_dtype",
     "fork_rng_seeded",
-    "forward_logits",
     "functional_state",
     "gather",
     "generator",

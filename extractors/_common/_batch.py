@@ -17,7 +17,7 @@ curve, a probe direction), never with anything changed on the caller's model.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -28,7 +28,7 @@ from ._data import batch_slices
 from ._loss import check_outputs, cross_entropy
 from ._model import to_model_input
 
-__all__ = ["BatchFormat", "check_forward", "gather", "iter_batches"]
+__all__ = ["BatchFormat", "check_forward", "gather", "iter_batches", "summed_error_and_loss"]
 
 
 def check_forward(forward) -> BatchFormat:
@@ -96,6 +96,8 @@ class BatchFormat:
     """
 
     forward: Callable[[nn.Module, Any], tuple[Any, torch.Tensor]] | None = None
+    #: ids of the models the hook was seen to run (checked once per model)
+    _runs_model: set = field(default_factory=set, compare=False, repr=False)
 
     @property
     def custom(self) -> bool:
@@ -158,8 +160,24 @@ class BatchFormat:
             out, y = self.unchecked_logits(model, state, batch)
             check_outputs(out, y, y)
             return out, y
-        # the hook must run the model it is handed (the extractor's parameters), and give
-        # one row per sample (the metrics average over the dataset's samples)
+        # the hook must run the model it is handed (the extractor's parameters): checked
+        # on its first batch for each model, off the per-step path afterwards
+        if id(model) in self._runs_model:
+            out, y = self.unchecked_logits(model, state, batch)
+        else:
+            out, y = self._first_call(model, state, batch)
+        check_outputs(out, y, y)
+        size = self.size(batch)  # one row per sample: the metrics average over samples
+        if y.shape[0] != size:
+            raise ValueError(
+                f"expected one label (and one row of logits) per sample of the batch, "
+                f"{size}, got {y.shape[0]}; return per-sample logits and labels (pool or "
+                "select per-token outputs), since the metrics average over samples."
+            )
+        return out, y
+
+    def _first_call(self, model: nn.Module, state: dict, batch):
+        """:meth:`unchecked_logits`, refusing a hook that never runs ``model``."""
         members = {id(m) for m in model.modules()}
         called = []
         handle = torch.nn.modules.module.register_module_forward_pre_hook(
@@ -174,14 +192,7 @@ class BatchFormat:
                 "that never ran it (a model captured from outside?); compute the logits with "
                 "the model argument: the metrics evaluate it at other parameters."
             )
-        check_outputs(out, y, y)
-        size = self.size(batch)
-        if y.shape[0] != size:
-            raise ValueError(
-                f"expected one label (and one row of logits) per sample of the batch, "
-                f"{size}, got {y.shape[0]}; return per-sample logits and labels (pool or "
-                "select per-token outputs), since the metrics average over samples."
-            )
+        self._runs_model.add(id(model))
         return out, y
 
     def unchecked_logits(self, model: nn.Module, state: dict, batch):
@@ -259,3 +270,13 @@ def iter_batches(data: Dataset, batch_size: int, order: torch.Tensor | None = No
                  *, merge_singleton: bool = False):
     """Consecutive ``(input, label)`` batches (:meth:`BatchFormat.batches`)."""
     return BatchFormat().batches(data, batch_size, order, merge_singleton=merge_singleton)
+
+
+def summed_error_and_loss(forward, batches, dtype, device) -> tuple[int, float]:
+    """Misclassified count and summed cross-entropy of ``forward(x, y) -> logits`` over
+    ``(input, label)`` ``batches`` (:meth:`BatchFormat.summed_error_and_loss`).
+
+    Call under ``torch.no_grad()``; the loss is accumulated in float64.
+    """
+    return BatchFormat().summed_error_and_loss(
+        lambda batch: (forward(*batch), batch[1]), batches, dtype, device)

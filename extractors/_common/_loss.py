@@ -1,13 +1,11 @@
-"""Logits, the cross-entropy and the summed error of a classifier, with checked outputs and labels."""
+"""The checks of a classifier's logits and labels, and its cross-entropy."""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-from ._model import to_model_input
-
-__all__ = ["check_outputs", "cross_entropy", "forward_logits", "summed_error_and_loss"]
+__all__ = ["check_outputs", "cross_entropy"]
 
 
 def check_outputs(out, x: torch.Tensor, y: torch.Tensor) -> None:
@@ -35,25 +33,5 @@ def check_outputs(out, x: torch.Tensor, y: torch.Tensor) -> None:
         )
 
 
-def forward_logits(model, state: dict, x, y) -> torch.Tensor:
-    out = torch.func.functional_call(model, state, (x,))
-    check_outputs(out, x, y)
-    return out
-
-
 def cross_entropy(out: torch.Tensor, y: torch.Tensor, reduction: str = "mean"):
     return F.cross_entropy(out, y.to(out.device, torch.long), reduction=reduction)
-
-
-def summed_error_and_loss(forward, batches, dtype, device) -> tuple[int, float]:
-    """Misclassified count and summed cross-entropy of ``forward(x, y) -> logits`` over ``batches``.
-
-    Call under ``torch.no_grad()``; the loss is accumulated in float64.
-    """
-    wrong, loss_sum = 0, 0.0
-    for x, y in batches:
-        x, y = to_model_input(x, dtype, device), y.to(device)
-        out = forward(x, y)
-        loss_sum += float(cross_entropy(out, y, reduction="sum").double())
-        wrong += int((out.argmax(dim=1) != y).sum())
-    return wrong, loss_sum

@@ -13,7 +13,9 @@ cache valid, and the seeds derived from the key do not depend on them either.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import os
 import pickle
 import sys
@@ -132,9 +134,6 @@ _CAPTURE_DEPTH = 6
 
 def _captured_digest(value, seen, depth=0) -> str:
     """Stable digest of a captured value (see :func:`function_digest`)."""
-    import functools
-    import inspect
-
     torch = sys.modules.get("torch")
     hasher = Hasher("captured", type(value).__module__, type(value).__qualname__)
     if depth > _CAPTURE_DEPTH or id(value) in seen:
@@ -189,8 +188,6 @@ def _captured_digest(value, seen, depth=0) -> str:
 
 
 def _source(obj):
-    import inspect
-
     try:
         return inspect.getsource(obj)
     except (OSError, TypeError):
